@@ -1,0 +1,97 @@
+"""Voices by name and the engines that speak them, each engine loaded once on first use."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from .engines.base import Engine, Voice
+from .errors import VoiceError
+from .lines import Line
+
+AUTO = "auto"
+
+
+def _load_piper() -> Engine:
+    from .engines.piper import PiperEngine
+
+    return PiperEngine.load()
+
+
+# Engine name -> loader. Loaders import lazily so an engine's dependencies are needed only
+# when one of its voices is used.
+DEFAULT_ENGINES: dict[str, Callable[[], Engine]] = {"piper": _load_piper}
+
+BUILTIN_VOICES: tuple[Voice, ...] = (
+    Voice(
+        name="en-joe",
+        engine="piper",
+        language="en",
+        preset="en_US-joe-medium",
+        description="US English male (Piper, embedded)",
+        licence="CC0 dataset; Piper model, GPL-3.0 runtime",
+    ),
+)
+
+
+class Catalog:
+    """Resolves voice names to ``Voice`` records and engines; thread-safe, loads lazily."""
+
+    def __init__(
+        self,
+        voices: tuple[Voice, ...] | list[Voice] = BUILTIN_VOICES,
+        engines: dict[str, Callable[[], Engine]] | None = None,
+    ):
+        self._voices = {v.name: v for v in voices}
+        self._loaders = dict(DEFAULT_ENGINES if engines is None else engines)
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def voices(self) -> list[Voice]:
+        return list(self._voices.values())
+
+    def add(self, voice: Voice) -> None:
+        if voice.engine not in self._loaders:
+            raise VoiceError(f"voice {voice.name!r} needs engine {voice.engine!r}, which is not available")
+        self._voices[voice.name] = voice
+
+    def remove(self, name: str) -> None:
+        self.voice(name)
+        del self._voices[name]
+
+    def voice(self, name: str) -> Voice:
+        try:
+            return self._voices[name]
+        except KeyError:
+            known = ", ".join(sorted(self._voices)) or "none"
+            raise VoiceError(f"unknown voice {name!r} (known voices: {known}, or 'auto')") from None
+
+    def engine(self, name: str) -> Engine:
+        with self._lock:
+            if name not in self._engines:
+                try:
+                    loader = self._loaders[name]
+                except KeyError:
+                    raise VoiceError(f"engine {name!r} is not available") from None
+                self._engines[name] = loader()
+            return self._engines[name]
+
+    def register_engine(self, name: str, loader: Callable[[], Engine]) -> None:
+        with self._lock:
+            self._loaders[name] = loader
+            self._engines.pop(name, None)
+
+    def for_line(self, line: Line, default: str = AUTO, speakers: dict[str, str] | None = None) -> Voice:
+        """The voice for a line: its own voice, else its speaker's, else ``default``."""
+        name = line.voice or (speakers or {}).get(line.speaker or "") or default
+        if name == AUTO:
+            return self.auto_voice(line.text)
+        return self.voice(name)
+
+    def auto_voice(self, text: str) -> Voice:
+        """Pick an embedded voice for the text's script."""
+        return self.voice("en-joe")
+
+
+def with_reference(voice: Voice, **changes) -> Voice:
+    return replace(voice, **changes)

@@ -40,6 +40,24 @@ class SemanticTokens:
     hit_limit: bool  # generation stopped at max_mel_tokens, not at the stop token
 
 
+def _keep_attention_mask(inference_model) -> None:
+    """Give IndexTTS2's GPT the attention mask newer transformers drop when it is all ones.
+
+    ``GPT2InferenceModel.forward`` reads the mask's length to position each new mel token;
+    transformers >= 5.x (seen with 5.23) passes ``None`` for an unpadded batch, which fails.
+    The full sequence is what ``prepare_inputs_for_generation`` receives, so an all-ones mask
+    of its length is exactly the mask generate() dropped.
+    """
+    original = inference_model.prepare_inputs_for_generation
+
+    def prepare_inputs_for_generation(input_ids, past_key_values=None, **kwargs):
+        if kwargs.get("attention_mask") is None:
+            kwargs["attention_mask"] = input_ids.new_ones(input_ids.shape[:2])
+        return original(input_ids, past_key_values=past_key_values, **kwargs)
+
+    inference_model.prepare_inputs_for_generation = prepare_inputs_for_generation
+
+
 class IndexTTS2Model:
     """Every network of IndexTTS2 on one device; no hub access, no torchaudio."""
 
@@ -76,6 +94,7 @@ class IndexTTS2Model:
         if self.fp16:
             gpt = gpt.half()
         gpt.post_init_gpt2_config(use_deepspeed=False, kv_cache=True, half=self.fp16)
+        _keep_attention_mask(gpt.inference_model)
         self.gpt = gpt
 
     def _load_semantic(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
+import importlib.util
 import math
 import os
 import sys
@@ -24,13 +25,25 @@ def set_offline() -> None:
 
 
 def require_indextts():
-    try:
-        return importlib.import_module("indextts")
-    except ImportError as e:
+    """The ``indextts`` package, importable even where torchaudio is missing.
+
+    Its ``__init__`` imports ``infer_v2`` (torchaudio, hub downloads), which Dubline never
+    uses; without torchaudio the package is registered without running that ``__init__``
+    so its model modules import normally.
+    """
+    if "indextts" in sys.modules:
+        return sys.modules["indextts"]
+    spec = importlib.util.find_spec("indextts")
+    if spec is None:
         raise ImportError(
             "the indextts2 engine requires the indextts2-inference package with torch: "
             "pip install 'dubline[gpu]'"
-        ) from e
+        )
+    if importlib.util.find_spec("torchaudio") is not None:
+        return importlib.import_module("indextts")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["indextts"] = module
+    return module
 
 
 def _hz_to_mel(freq: float, mel_scale: str = "htk") -> float:
@@ -85,6 +98,7 @@ def _torchaudio_helpers():
 
 
 def repcodec_class():
+    require_indextts()
     with _torchaudio_helpers():
         module = importlib.import_module("indextts.utils.maskgct.models.codec.kmeans.repcodec_model")
     return module.RepCodec

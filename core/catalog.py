@@ -90,3 +90,18 @@ class Catalog:
         """Pick an embedded voice for the text's script."""
         return self.voice("en-joe")
 
+
+
+def indextts2_loader(options) -> Callable[[], Engine]:
+    """Loader for ``Catalog.register_engine("indextts2", ...)`` from ``IndexTTS2Options``.
+
+    Registered only when the user gives a checkpoint directory; the import of torch and the
+    indextts package happens on first use.
+    """
+
+    def load() -> Engine:
+        from .engines.indextts2 import IndexTTS2Engine
+
+        return IndexTTS2Engine.load(options)
+
+    return load

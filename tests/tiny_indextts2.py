@@ -192,8 +192,9 @@ def build(out: Path) -> Path:
     _bpe(out / "bpe.model")
 
     gpt = UnifiedVoice(**cfg.gpt)
-    with torch.no_grad():  # keep random takes long enough to measure: never sample the stop token
+    with torch.no_grad():  # a trained GPT never emits start; stop is kept away so takes are measurable
         gpt.mel_head.bias[cfg.gpt.stop_mel_token] = -100.0
+        gpt.mel_head.bias[cfg.gpt.start_mel_token] = -100.0
     torch.save(gpt.state_dict(), out / "gpt.pth")
 
     s2mel = MyModel(cfg.s2mel, use_gpt_latent=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import EngineError
 from .indextts_imports import repcodec_class, require_indextts, set_offline
 from .indextts_layout import IndexTTSLayout
 from .kaldi_fbank import fbank
@@ -255,7 +256,8 @@ class IndexTTS2Model:
             code = codes[0]
             stops = (code == self.stop_token).nonzero(as_tuple=False)
             n = int(stops[0, 0]) if stops.numel() else len(code)
-            n = max(n, 1)  # a line always has at least one token to render
+            if n == 0:
+                raise EngineError("IndexTTS2 generated no speech tokens for this text (stop token first)")
             codes = codes[:, :n]
             latent = self.gpt(
                 cond_latent, text, lens(text), codes, lens(codes), emo_cond,

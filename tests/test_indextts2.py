@@ -18,29 +18,16 @@ pytest.importorskip("transformers")
 if __import__("importlib").util.find_spec("indextts") is None:
     pytest.skip("indextts2-inference not installed (pip install -e '.[indextts-test]')", allow_module_level=True)
 
-import soundfile as sf  # noqa: E402
-
 from dubline.core.engines.base import SynthesisControls, Voice  # noqa: E402
 from dubline.core.errors import EngineError, ModelMissingError  # noqa: E402
 from dubline.core.lines import Emotion  # noqa: E402
+from tiny_indextts2 import build, speechlike  # noqa: E402
 
 HOP, SR = 256, 22050
 
 
-def speechlike(path: Path, f0: float, seconds: float, seed: int, sr: int = 24000) -> Path:
-    """Harmonic 'syllables' with pauses and a little noise: enough structure for the encoders."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * sr)) / sr
-    gate = (np.sin(2 * np.pi * 3.1 * t) > 0).astype(np.float32)
-    x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)) * gate * 0.2
-    sf.write(path, (x + rng.normal(0, 0.002, t.size)).astype(np.float32), sr)
-    return path
-
-
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
-    from tiny_indextts2 import build
-
     return build(tmp_path_factory.mktemp("IndexTTS-2"))
 
 

@@ -158,6 +158,19 @@ CORPUS = [
 ]
 
 
+def speechlike(path: Path, f0: float, seconds: float, seed: int, sr: int = 24000) -> Path:
+    """Harmonic 'syllables' with pauses and a little noise: enough structure for the encoders."""
+    import numpy as np
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    gate = (np.sin(2 * np.pi * 3.1 * t) > 0).astype(np.float32)
+    x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)) * gate * 0.2
+    sf.write(path, (x + rng.normal(0, 0.002, t.size)).astype(np.float32), sr)
+    return path
+
+
 def _bpe(path: Path) -> None:
     import sentencepiece as spm
 

@@ -154,10 +154,10 @@ class IndexTTS2Engine:
         ref = load_reference(path)
         return ref, audio_key(ref.samples, ref.sample_rate)
 
-    def speaker(self, path: Path) -> dict:
+    def speaker(self, path: Path, loaded=None) -> dict:
         from ..audio import resample
 
-        ref, key = self._reference(path)
+        ref, key = loaded or self._reference(path)
         return self.cache.get("speaker", key, lambda: self.model.speaker_conditioning(
             resample(ref.samples, ref.sample_rate, 16000), resample(ref.samples, ref.sample_rate, SAMPLE_RATE)),
             self.model.device)
@@ -203,12 +203,13 @@ class IndexTTS2Engine:
                          method=method, target_seconds=target_seconds, warnings=warnings)
 
     def _semantic(self, text: str, voice: Voice, controls: SynthesisControls, plan: EmotionPlan) -> _Line:
-        key = (text, str(voice.reference), controls.seed, plan, self.options.sampling().__repr__())
+        loaded = self._reference(Path(voice.reference))
+        key = (text, loaded[1], controls.seed, plan)
         if key in self._lines:
             self._lines.move_to_end(key)
             return self._lines[key]
         seed_everything(controls.seed)
-        speaker = self.speaker(Path(voice.reference))
+        speaker = self.speaker(Path(voice.reference), loaded)
         spk_cond = speaker["spk_cond"]
         emo_cond, alpha, vector, warnings = spk_cond, 1.0, None, []
         weights = plan.vector

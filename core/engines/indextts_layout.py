@@ -85,10 +85,14 @@ def resolve_layout(model_dir: Path | str) -> IndexTTSLayout:
     cfg = OmegaConf.load(config)
     missing: list[str] = []
 
-    def need(rel: str, what: str) -> Path:
+    def need(key: str, what: str | None = None) -> Path:
+        rel = OmegaConf.select(cfg, key) if what is None else key
+        if rel is None:
+            missing.append(f"{config}: key {key} (the file name of a checkpoint)")
+            return root / f"<{key}>"
         path = root / str(rel).strip()
         if not path.is_file():
-            missing.append(f"{path}  ({what})")
+            missing.append(f"{path}  ({what or f'config.yaml {key}'})")
         return path
 
     def need_dir(rel: str, files: tuple[str, ...]) -> Path:
@@ -101,12 +105,12 @@ def resolve_layout(model_dir: Path | str) -> IndexTTSLayout:
     layout = IndexTTSLayout(
         model_dir=root,
         config=config,
-        gpt=need(cfg.gpt_checkpoint, "config.yaml gpt_checkpoint"),
-        s2mel=need(cfg.s2mel_checkpoint, "config.yaml s2mel_checkpoint"),
-        bpe=need(cfg.dataset.bpe_model, "config.yaml dataset.bpe_model"),
-        w2v_stat=need(cfg.w2v_stat, "config.yaml w2v_stat"),
-        emo_matrix=need(cfg.emo_matrix, "config.yaml emo_matrix"),
-        spk_matrix=need(cfg.spk_matrix, "config.yaml spk_matrix"),
+        gpt=need("gpt_checkpoint"),
+        s2mel=need("s2mel_checkpoint"),
+        bpe=need("dataset.bpe_model"),
+        w2v_stat=need("w2v_stat"),
+        emo_matrix=need("emo_matrix"),
+        spk_matrix=need("spk_matrix"),
         w2v_bert=need_dir(W2V_BERT_DIR, W2V_BERT_FILES),
         semantic_codec=need(SEMANTIC_CODEC, f"from {HUB_SOURCES[SEMANTIC_CODEC]}"),
         campplus=need(CAMPPLUS, f"from {HUB_SOURCES[CAMPPLUS]}"),

@@ -38,7 +38,7 @@ def main() -> int:
         print("skipped: no CUDA GPU available; IndexTTS2 benchmarks need one")
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from test_indextts2 import speechlike
+    from tiny_indextts2 import speechlike
 
     from dubline.core.engines.base import SynthesisControls, Voice
     from dubline.core.engines.indextts2 import IndexTTS2Engine, IndexTTS2Options

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .pinyin import PinyinError, to_tone3
+from .pinyin import PinyinError, split_syllable, to_tone3
 from .script import HAN
 
 _MARKUP = re.compile(
@@ -68,6 +68,7 @@ def parse_overrides(text: str) -> list[Piece]:
         for w in words:
             try:
                 syllables.append(to_tone3(w))
+                split_syllable(syllables[-1])
             except PinyinError as e:
                 raise OverrideError(f"reading {w!r} at column {column}: {e}") from None
         forced_at = m.end("han") - len(words)

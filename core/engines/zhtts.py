@@ -121,6 +121,14 @@ class ZhttsEngine:
         except PhoneError as e:
             raise EngineError(f"line {line!r}: {e}") from None
 
+    def check(self, text: str) -> None:
+        """Raise ``EngineError`` naming the line if it cannot be spoken; runs no model.
+
+        Cheap (front end and phone-set lookup only), so a caller can check every line before
+        any audio is made.
+        """
+        self._parts(text, self.analyse(text))
+
     def phone_ids(self, text: str) -> list[int]:
         """The ids the acoustic model gets for a line with no Latin spans (for tests and tools)."""
         return list(self._parts(text, self.analyse(text))[0].ids)

@@ -233,10 +233,11 @@ class ZhttsEngine:
         if controls.emotion is not None and not controls.emotion.is_neutral():
             warnings.append("zh-baker has no emotion control; emotion ignored")
         with self._lock:
-            naturals = [self._natural_samples(p, controls) for p in parts]
+            takes = [self._natural(p, controls) for p in parts]
+            naturals = [n for n, _ in takes]
             natural = sum(naturals)
             if target_seconds is None:
-                audio = [self._speak(p, None, controls) for p in parts]
+                audio = [a if a is not None else self._speak(p, None, controls) for p, (_, a) in zip(parts, takes)]
                 method = "natural"
             else:
                 audio = self._speak_to_target(parts, naturals, target_seconds, controls, warnings)
@@ -272,12 +273,14 @@ class ZhttsEngine:
             used += len(chunk)
         return audio
 
-    def _natural_samples(self, part: _Part, controls: SynthesisControls) -> int:
+    def _natural(self, part: _Part, controls: SynthesisControls) -> tuple[int, np.ndarray | None]:
+        """A part's natural length in samples; for English parts also the audio already made."""
         if part.ids:
-            return self.frames(part.ids, 1.0) * HOP
+            return self.frames(part.ids, 1.0) * HOP, None
         engine, voice = self._english_engine()
         result = engine.synthesize(part.english, voice, controls, None)
-        return round(len(result.audio) * SAMPLE_RATE / result.sample_rate)
+        audio = _resample(result.audio, result.sample_rate)
+        return len(audio), audio
 
     def _speak(self, part: _Part, samples: int | None, controls: SynthesisControls, natural: int = 0) -> np.ndarray:
         if part.ids:

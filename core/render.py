@@ -107,6 +107,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
         nxt = ordered[i + 1].range.samples(options.sample_rate)[0] if i + 1 < len(ordered) else None
         try:
             voice = catalog.for_line(line, options.voice, dict(options.speakers))
+            catalog.engine(voice.engine).check(line.text)
         except DublineError as e:
             problems.append(Problem(str(e), **where))
             continue

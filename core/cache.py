@@ -29,6 +29,9 @@ import numpy as np
 
 from .engines.base import Capabilities, Engine, Synthesis, SynthesisControls, Voice
 from .errors import OutputError
+from .fit import FitPolicy, FitResult, fit_line
+from .paths import cache_dir
+from .stretch import stretch_to
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,8 @@ CACHE_VERSION = 1
 REFIT = "refit"
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dubline"
+def default_audio_cache() -> Path:
+    return cache_dir() / "audio"
 
 
 _file_hashes: dict[tuple[str, int, int], str] = {}
@@ -84,24 +86,19 @@ def synthesis_key(engine: Engine, voice: Voice, text: str, controls: SynthesisCo
                    "voice": voice, "text": text, "controls": controls})
 
 
-def fit_key(synth_key: str, target_samples: int, sample_rate: int, policy, gap_samples: int) -> str:
+def fit_key(synth_key: str, target_samples: int, sample_rate: int, policy: FitPolicy,
+            gap_samples: int) -> str:
+    # The free gap after a line matters only when the policy may borrow from it; leaving it
+    # out otherwise lets a line that moved (and so has a new gap) reuse its audio.
+    gap = min(gap_samples, 10**9) if policy.borrow_gap else None
     return digest({"v": CACHE_VERSION, "synthesis": synth_key, "samples": target_samples,
-                   "rate": sample_rate, "policy": policy, "gap": gap_samples})
+                   "rate": sample_rate, "policy": policy, "gap": gap})
 
 
 def _target_tag(target: Fraction | None) -> str:
     return "natural" if target is None else f"{target.numerator}_{target.denominator}"
 
 
-@dataclass
-class FittedEntry:
-    """Fitted audio of one line and what the fit reported."""
-
-    audio: np.ndarray
-    natural_seconds: float
-    factor: float
-    method: str
-    warnings: list[str] = field(default_factory=list)
 
 
 class AudioCache:
@@ -155,18 +152,21 @@ class AudioCache:
 
     # -- fitted audio ---------------------------------------------------------------------
 
-    def get_fitted(self, key: str) -> FittedEntry | None:
+    def get_fitted(self, key: str) -> FitResult | None:
         loaded = self._load(self.root / "fit" / key[:2] / f"{key}.npz")
         if loaded is None:
             return None
         audio, meta = loaded
-        return FittedEntry(audio, float(meta["natural_seconds"]), float(meta["factor"]),
-                           meta["method"], list(meta.get("warnings", [])))
+        return FitResult(audio=audio, natural_seconds=float(meta["natural_seconds"]),
+                         target_seconds=float(meta["target_seconds"]), factor=float(meta["factor"]),
+                         method=meta["method"], warnings=list(meta.get("warnings", [])),
+                         borrowed_samples=int(meta.get("borrowed_samples", 0)), flag=meta.get("flag"))
 
-    def put_fitted(self, key: str, entry: FittedEntry) -> None:
-        meta = {"natural_seconds": entry.natural_seconds, "factor": entry.factor,
-                "method": entry.method, "warnings": list(entry.warnings)}
-        self._save(self.root / "fit" / key[:2] / f"{key}.npz", entry.audio, meta)
+    def put_fitted(self, key: str, fit: FitResult) -> None:
+        meta = {"natural_seconds": fit.natural_seconds, "target_seconds": fit.target_seconds,
+                "factor": fit.factor, "method": fit.method, "warnings": list(fit.warnings),
+                "borrowed_samples": fit.borrowed_samples, "flag": fit.flag}
+        self._save(self.root / "fit" / key[:2] / f"{key}.npz", fit.audio, meta)
 
     # -- files ----------------------------------------------------------------------------
 
@@ -192,21 +192,6 @@ class AudioCache:
         except (OSError, ValueError, KeyError) as e:
             log.warning("ignoring unreadable cache entry %s: %s", path, e)
             return None
-
-
-def stretch_to(audio: np.ndarray, sample_rate: int, seconds: Fraction) -> np.ndarray:
-    """Time-stretch (pitch kept) ``audio`` to ``seconds`` long, to the sample."""
-    import pedalboard
-
-    want = max(1, round(float(seconds) * sample_rate))
-    if len(audio) == 0:
-        return np.zeros(want, dtype=np.float32)
-    factor = len(audio) / want  # >1 shortens
-    out = pedalboard.time_stretch(np.asarray(audio, dtype=np.float32)[None, :], sample_rate,
-                                  stretch_factor=factor)[0]
-    if len(out) >= want:
-        return out[:want]
-    return np.concatenate([out, np.zeros(want - len(out), dtype=np.float32)])
 
 
 class CachedEngine:
@@ -267,10 +252,58 @@ class CachedEngine:
         # the speech inside lands where the engine's own duration control would put it.
         ref = base.target_seconds if base.target_seconds else Fraction(base.natural_seconds)
         want = base_len * target / ref if ref else target
-        audio = stretch_to(base.audio, base.sample_rate, want)
+        audio = stretch_to(base.audio, base.sample_rate, max(1, round(want * base.sample_rate)))
         return Synthesis(audio=audio, sample_rate=base.sample_rate,
                          natural_seconds=base.natural_seconds, method=REFIT,
                          target_seconds=target,
                          warnings=list(base.warnings) + [
                              f"re-fitted from cached synthesis by time-stretch "
                              f"(x{float(want / base_len):.3f}) without calling the model"])
+
+
+@dataclass
+class CacheStats:
+    model_calls: int = 0  # syntheses that reached a model
+    refits: int = 0  # syntheses made by stretching a cached one
+    synthesis_hits: int = 0
+    fitted_hits: int = 0  # lines whose fitted audio was reused whole
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DubCache:
+    """The cache as a dub uses it: fitted audio first, else fit through a ``CachedEngine``."""
+
+    def __init__(self, root: str | Path | None = None, refit: bool = True):
+        self.audio = AudioCache(root if root is not None else default_audio_cache())
+        self.refit = refit
+        self._engines: dict[int, CachedEngine] = {}
+        self.fitted_hits = 0
+
+    def engine(self, inner: Engine) -> CachedEngine:
+        if id(inner) not in self._engines:
+            self._engines[id(inner)] = CachedEngine(inner, self.audio, self.refit)
+        return self._engines[id(inner)]
+
+    @property
+    def stats(self) -> CacheStats:
+        engines = self._engines.values()
+        return CacheStats(sum(e.model_calls for e in engines), sum(e.refits for e in engines),
+                          sum(e.hits for e in engines), self.fitted_hits)
+
+    def fit(self, inner: Engine, voice: Voice, text: str, controls: SynthesisControls,
+            target_samples: int, sample_rate: int, policy: FitPolicy, gap_samples: int) -> FitResult:
+        engine = self.engine(inner)
+        skey = synthesis_key(inner, voice, text, controls)
+        fkey = fit_key(skey, target_samples, sample_rate, policy, gap_samples)
+        hit = self.audio.get_fitted(fkey)
+        if hit is not None and len(hit.audio) >= target_samples:
+            self.fitted_hits += 1
+            return hit
+        refits = engine.refits
+        fitted = fit_line(engine, voice, text, controls, target_samples, sample_rate, policy, gap_samples)
+        if engine.refits > refits:
+            fitted.method = fitted.method.replace("native", REFIT)
+        self.audio.put_fitted(fkey, fitted)
+        return fitted

@@ -10,8 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import TimeFormatError
-from .lines import Line
-from .timebase import FrameRate, TimeRange, round_half_up, ticks_to_samples
+from .timebase import FrameRate, ticks_to_samples
 
 DEFAULT_SAMPLE_RATE = 48000
 
@@ -53,13 +52,14 @@ class TimelineInfo:
         """Samples from midnight to the timeline's first frame (BWF TimeReference of 0)."""
         return ticks_to_samples(self.start_frame, self.rate.fps, self.sample_rate)
 
-    def time_reference(self, sample_offset: int) -> int:
+    def time_reference(self, sample_offset: int, sample_rate: int | None = None) -> int:
         """BWF TimeReference of audio placed ``sample_offset`` samples after the origin.
 
         Offsets add to the origin's sample so a stem lines up with the full track to the
         sample (the track is the reference editors sync everything else against).
         """
-        return self.start_sample + sample_offset
+        sr = sample_rate or self.sample_rate
+        return ticks_to_samples(self.start_frame, self.rate.fps, sr) + sample_offset
 
     def timecode_of(self, frame_offset: int) -> str:
         return self.rate.timecode(self.start_frame + frame_offset)
@@ -69,22 +69,3 @@ def check_rate(fps: Fraction, where: str) -> None:
     if fps not in SUPPORTED_RATES:
         known = ", ".join(FrameRate(r.numerator, r.denominator).label for r in SUPPORTED_RATES)
         raise TimeFormatError(f"{where}: unsupported frame rate {float(fps):.6g} (supported: {known})")
-
-
-def snap_to_frames(lines: list[Line], rate: FrameRate) -> list[Line]:
-    """Lines with their ranges moved to the nearest frame boundaries at ``rate``.
-
-    Subtitle times are milliseconds; timelines (and FCP XML) place clips on frames, so a
-    line exported to a timeline must start and end on a frame to round-trip exactly.
-    """
-    from dataclasses import replace
-
-    out = []
-    for line in lines:
-        r = line.range
-        start = round_half_up(Fraction(r.start) * rate.fps / r.rate)
-        end = round_half_up(Fraction(r.end) * rate.fps / r.rate)
-        if end <= start:
-            end = start + 1
-        out.append(replace(line, range=TimeRange(start, end, rate.fps)))
-    return out

@@ -97,3 +97,31 @@ def compare(old: list[Line], new: list[Line]) -> ConformReport:
         if line.id not in after_ids:
             report.changes.append(LineChange(line.id, "removed", old_range=_rng(line)))
     return report
+
+
+def prune_stale(out_dir: Path, previous: list[Path], current: list[Path]) -> list[Path]:
+    """Delete stems a previous render wrote that the current one no longer has.
+
+    Only files the previous report listed, and only inside ``out_dir/lines``, are touched.
+    """
+    keep = {Path(p).resolve() for p in current}
+    lines_dir = (Path(out_dir) / "lines").resolve()
+    removed = []
+    for p in previous:
+        p = Path(p).resolve()
+        if p not in keep and p.parent == lines_dir and p.is_file():
+            p.unlink()
+            removed.append(p)
+    return removed
+
+
+def previous_stems(out_dir: Path) -> list[Path]:
+    """Stem files listed in ``out_dir/report.json`` from an earlier render, if any."""
+    report = Path(out_dir) / "report.json"
+    if not report.is_file():
+        return []
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        return [Path(line["file"]) for line in data.get("lines", [])]
+    except (ValueError, KeyError, TypeError):
+        return []

@@ -24,11 +24,12 @@ from .timeline_info import TimelineInfo
 
 log = logging.getLogger(__name__)
 
-# Format name -> (OTIO adapter, file suffix).
+# Format name -> (OTIO adapter, file suffix). FCPXML (otio-fcpx-xml-adapter 1.0.0) is not
+# offered: it fails on 23.976/29.97 timelines and at integer rates reads back without the
+# start timecode and with its tracks renamed and reordered (README, "Timelines").
 FORMATS: dict[str, tuple[str, str]] = {
     "otio": ("otio_json", ".otio"),
     "fcp7": ("fcp_xml", ".xml"),
-    "fcpxml": ("fcpx_xml", ".fcpxml"),
 }
 
 

@@ -122,6 +122,7 @@ def previous_stems(out_dir: Path) -> list[Path]:
         return []
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
-        return [Path(line["file"]) for line in data.get("lines", [])]
+        # By name inside out_dir/lines: the folder may have been moved or copied since.
+        return [Path(out_dir) / "lines" / Path(line["file"]).name for line in data.get("lines", [])]
     except (ValueError, KeyError, TypeError):
         return []

@@ -57,13 +57,14 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                       seed=args.seed, keep_going=args.keep_going)
 
 
-def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False):
-    """Consume ``dub()`` with a progress bar; print a one-line summary."""
+def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
+    """Consume ``dub()`` (or ``events``, a pass that yields its events) with a progress bar;
+    print a one-line summary."""
     from tqdm import tqdm
 
     report = None
     with tqdm(total=len(lines), unit="line", disable=quiet or None, file=sys.stderr) as bar:
-        for event in dub(lines, options, catalog):
+        for event in events if events is not None else dub(lines, options, catalog):
             if isinstance(event, (LineDone, LineFailed)):
                 bar.update(1)
                 if isinstance(event, LineFailed):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dubline.core.cache import default_audio_cache
-from dubline.core.conform import compare, previous_stems, prune_stale
+from dubline.core.conform import conform_pass, previous_stems
 from dubline.core.deliver import ENCODINGS, DeliveryOptions, deliver
 from dubline.core.errors import InputError
 from dubline.core.loudness import LoudnessOptions
@@ -95,18 +95,18 @@ def cmd_conform(args: argparse.Namespace) -> int:
     old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
     timeline = load_timeline(args.new)
     new = lines_from_timeline(timeline, read, Path(args.new))
-    changes = compare(old.lines, new.lines)
+    options = with_cache(dub_options(args), args, new.info)
+    passes = conform_pass(old.lines, new.lines, options)
+    changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
     print(changes.summary())
-    changes.write(Path(args.out) / "conform.json")
-    before = previous_stems(args.out)
-    options = with_cache(dub_options(args), args, new.info)
-    report = run_dub(new.lines, options, quiet=args.quiet)
+    before = {Path(p).name for p in previous_stems(args.out)}
+    report = run_dub(new.lines, options, quiet=args.quiet, events=passes)
     if report.cache:
         print(f"model calls {report.cache['model_calls']}, re-fits {report.cache['refits']}, "
               f"reused {report.cache['fitted_hits']}")
-    for f in prune_stale(args.out, before, [r.file for r in report.lines]):
-        print(f"removed {f}")
+    for name in sorted(before - {Path(r.file).name for r in report.lines}):
+        print(f"removed lines/{name}")
     export(report, new.lines, options.timeline, args, timeline)
     return 0
 

@@ -126,3 +126,22 @@ def previous_stems(out_dir: Path) -> list[Path]:
         return [Path(out_dir) / "lines" / Path(line["file"]).name for line in data.get("lines", [])]
     except (ValueError, KeyError, TypeError):
         return []
+
+
+def conform_pass(old: list[Line], new: list[Line], options, catalog=None):
+    """Compare, render ``new`` through the cache, then delete stems of removed lines.
+
+    A generator like ``render.dub``: yields the ``ConformReport`` first, then dub's events;
+    the daemon and the CLI consume the same sequence. ``options.cache_dir`` should be set,
+    or every line is synthesized again.
+    """
+    from .render import JobDone, dub
+
+    changes = compare(old, new)
+    changes.write(Path(options.out_dir) / "conform.json")
+    yield changes
+    before = previous_stems(options.out_dir)
+    for event in dub(new, options, catalog):
+        if isinstance(event, JobDone):
+            prune_stale(options.out_dir, before, [r.file for r in event.report.lines])
+        yield event

@@ -3,6 +3,7 @@
 One cold dub of fifty short lines is shared (copied per test); a counting wrapper around the
 real engine records every synthesis that reaches it.
 """
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ import soundfile as sf
 
 from dubline.core.bwf import read_time_reference
 from dubline.core.catalog import Catalog
-from dubline.core.conform import compare, previous_stems, prune_stale
+from dubline.core.conform import compare, conform_pass
 from dubline.core.engines.base import Engine
 from dubline.core.lines import Line
 from dubline.core.render import DubOptions, JobDone, dub
@@ -134,13 +135,14 @@ def test_removed_line_disappears_and_added_line_is_made(warm, piper):
     root, before = warm
     new = [l for l in fifty() if l.id != "L05"]
     new.append(Line("L50", "Extra line.", TimeRange(50 * 40, 50 * 40 + 14, RATE.fps)))
-    changes = compare(fifty(), new)
+    engine = Counting(piper)
+    options = DubOptions(root / "out", cache_dir=root / "cache")
+    events = list(conform_pass(fifty(), new, options, Catalog(engines={"piper": lambda: engine})))
+    changes, report = events[0], events[-1].report
     assert changes.ids("removed") == ["L05"] and changes.ids("added") == ["L50"]
-    stale = previous_stems(root / "out")
-    report, engine = run(new, root / "out", root / "cache", piper)
     assert set(engine.texts) == {"Extra line."}
-    removed = prune_stale(root / "out", stale, [r.file for r in report.lines])
-    assert [p.name for p in removed] == ["L05.wav"]
+    assert report.cache["fitted_hits"] == 49
     assert not (root / "out" / "lines" / "L05.wav").exists()
     assert sorted(p.name for p in (root / "out" / "lines").iterdir()) == sorted(
         f"{l.id}.wav" for l in new)
+    assert json.loads((root / "out" / "conform.json").read_text())["counts"]["removed"] == 1

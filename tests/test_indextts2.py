@@ -190,7 +190,7 @@ def test_conditioning_computed_once_per_voice_content(engine, refs, tiny_checkpo
             engine.synthesize(text, voice(refs[ref], ref), SynthesisControls(seed=1))
         # guanyu.wav and its renamed copy are one voice: two encodes for three file names
         assert engine.cache.stats.computed + engine.cache.stats.disk_hits - before == 2
-        assert engine.cache.stats.memory_hits >= 4
+        assert engine.cache.stats.memory_hits >= 3  # a_copy, a, b again
     finally:
         hook.remove()
     assert len(calls) <= 2

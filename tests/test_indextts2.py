@@ -247,3 +247,14 @@ def test_catalog_registers_indextts2_with_a_model_dir(tiny_checkpoint):
     catalog.register_engine("indextts2", indextts2_loader(IndexTTS2Options(tiny_checkpoint / "nope")))
     with pytest.raises(ModelMissingError):
         catalog.engine("indextts2")
+
+
+@pytest.mark.parametrize("target", [40, 97, 150, 301])
+def test_multi_segment_lines_split_the_target_exactly(target):
+    from dubline.core.engines.indextts2 import allocate_frames
+
+    natural = [60, 35, 80]
+    segs, gaps = allocate_frames(natural, 17, target)
+    assert sum(segs) + sum(gaps) == target and len(gaps) == 2
+    scale = target / (sum(natural) + 34)
+    assert all(abs(s - n * scale) <= 1 for s, n in zip(segs, natural))

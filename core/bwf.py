@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio import atomic_path
 from .errors import InputError, OutputError, Problem
 
 _BEXT_FIXED = 602  # bytes before CodingHistory
@@ -112,18 +113,8 @@ def write_bwf(path: str | Path, audio: np.ndarray, sample_rate: int, bext: BextI
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise OutputError(f"{path}: cannot write: {e}") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(payload)
 
 
 def chunks(path: str | Path) -> dict[bytes, bytes]:

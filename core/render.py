@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import file_sha256, write_wav
-from .bwf import BextInfo, stamp
+from .audio import file_sha256, peak_safe
+from .bwf import BextInfo, write_bwf
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .engines.base import SynthesisControls, Voice
@@ -138,8 +138,8 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
     fit = cache.fit if cache is not None else fit_line
     fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
                  options.sample_rate, options.fit, slot.gap)
-    write_wav(slot.file, fitted.audio, options.sample_rate, options.bit_depth)
-    _stamp(slot.file, slot.start, options, f"Dubline line {line.id}")
+    write_bwf(slot.file, peak_safe(fitted.audio), options.sample_rate,
+              _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem), options.bit_depth)
     return LineResult(
         id=line.id,
         text=line.text,
@@ -165,12 +165,11 @@ def _located(error: DublineError, line: Line) -> DublineError:
     return type(error)(problem) if isinstance(error, InputError) else type(error)(str(problem))
 
 
-def _stamp(file: Path, start_sample: int, options: DubOptions, description: str) -> None:
-    """Make ``file`` a Broadcast WAV whose TimeReference is its start from midnight."""
+def _bext(start_sample: int, options: DubOptions, description: str, reference: str) -> BextInfo:
+    """Broadcast WAV fields whose TimeReference is the file's start from midnight."""
     info = options.timeline
     origin = info.time_reference(start_sample, options.sample_rate) if info is not None else start_sample
-    stamp(file, BextInfo(time_reference=origin, description=description,
-                         originator_reference=file.stem[:32]))
+    return BextInfo(time_reference=origin, description=description, originator_reference=reference[:32])
 
 
 def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Iterator[DubEvent]:
@@ -195,8 +194,8 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         results.append(result)
         yield LineDone(index, total, result)
     track = options.out_dir / "track.wav"
-    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth)
-    _stamp(track, 0, options, "Dubline full track")
+    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth,
+                _bext(0, options, "Dubline full track", track.stem))
     report = DubReport(
         sample_rate=options.sample_rate,
         bit_depth=options.bit_depth,

@@ -138,12 +138,17 @@ class IndexTTS2Engine:
         self._lines: OrderedDict[tuple, _Line] = OrderedDict()
 
     @classmethod
-    def load(cls, options: IndexTTS2Options) -> "IndexTTS2Engine":
-        layout = resolve_layout(options.model_dir)
+    def load(cls, options: IndexTTS2Options, resolve=resolve_layout, model_class=IndexTTS2Model) -> "IndexTTS2Engine":
+        """Check the checkpoint layout, pick the device, load the model.
+
+        ``resolve`` and ``model_class`` are the seams for a sibling (IndexTTS-2.5: its own
+        layout and a model whose ``semantic_tokens`` also takes a duration factor).
+        """
+        layout = resolve(options.model_dir)
         device, fp16, notes = resolve_device(options.device, options.fp16)
         for note in notes:
             log.warning("%s", note)
-        model = IndexTTS2Model(layout, device, fp16, options.language)
+        model = model_class(layout, device, fp16, options.language)
         return cls(model, options, notes)
 
     def voices(self) -> list[Voice]:

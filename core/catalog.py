@@ -141,3 +141,18 @@ class Catalog:
         """Pick an embedded voice for the text's script: any Han character -> Mandarin."""
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
+
+
+def indextts2_loader(options) -> Callable[[], Engine]:
+    """Loader for ``Catalog.register_engine("indextts2", ...)`` from ``IndexTTS2Options``.
+
+    Registered only when the user gives a checkpoint directory; the import of torch and the
+    indextts package happens on first use.
+    """
+
+    def load() -> Engine:
+        from .engines.indextts2 import IndexTTS2Engine
+
+        return IndexTTS2Engine.load(options)
+
+    return load

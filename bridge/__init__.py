@@ -1,4 +1,4 @@
-"""Everything that faces the outside: gRPC daemon, HTTP/JSON gateway, Python client, CLI."""
+"""Everything that faces the outside: the CLI, the daemon, its gateway and client."""
 from __future__ import annotations
 
 __all__ = ["Client"]

@@ -61,8 +61,10 @@ class FrameRate:
             value = Fraction(text)
             return cls(value.numerator, value.denominator)
         raw = str(text).strip()
-        drop = bool(_DF_SUFFIX.search(raw))
-        body = _NDF_SUFFIX.sub("", _DF_SUFFIX.sub("", raw)).strip()
+        if _NDF_SUFFIX.search(raw):
+            drop, body = False, _NDF_SUFFIX.sub("", raw).strip()
+        else:
+            drop, body = bool(_DF_SUFFIX.search(raw)), _DF_SUFFIX.sub("", raw).strip()
         try:
             if body in _DECIMAL_ALIASES:
                 value = _DECIMAL_ALIASES[body]

@@ -1,0 +1,131 @@
+"""The ``dubline`` command line. Each subcommand is a small function over the library."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from dubline.core.catalog import AUTO, Catalog
+from dubline.core.errors import DublineError, InputError
+from dubline.core.fit import FitPolicy
+from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
+from dubline.core.snap import snap_to_frames
+from dubline.core.srt import SrtOptions, read_srt
+from dubline.core.timebase import FrameRate
+
+log = logging.getLogger("dubline")
+
+
+def _speaker_map(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, voice = pair.partition("=")
+        if not sep or not name or not voice:
+            raise InputError(f"--speaker expects NAME=VOICE, got {pair!r}")
+        out[name] = voice
+    return out
+
+
+def add_dub_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every subcommand that renders audio."""
+    p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    p.add_argument("--voice", default=AUTO, help="voice for lines without a speaker mapping (default: auto)")
+    p.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
+                   help="voice for one speaker; repeatable")
+    p.add_argument("--sample-rate", type=int, default=48000)
+    p.add_argument("--bit-depth", type=int, choices=(16, 24), default=16)
+    p.add_argument("--min-factor", type=float, default=FitPolicy.min_factor,
+                   help="shortest native fit, as a share of natural length (default %(default)s)")
+    p.add_argument("--max-factor", type=float, default=FitPolicy.max_factor,
+                   help="longest native fit (default %(default)s)")
+    p.add_argument("--max-stretch", type=float, default=FitPolicy.max_stretch,
+                   help="bound of the time-stretch applied past the native range (default %(default)s)")
+    p.add_argument("--borrow-gap", action="store_true", help="let a long line run into the silence after it")
+    p.add_argument("--no-squeeze", action="store_true",
+                   help="cut lines that are still too long instead of compressing them")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep-going", action="store_true", help="report a failed line and go on")
+
+
+def dub_options(args: argparse.Namespace) -> DubOptions:
+    policy = FitPolicy(min_factor=args.min_factor, max_factor=args.max_factor, max_stretch=args.max_stretch,
+                       borrow_gap=args.borrow_gap, squeeze=not args.no_squeeze)
+    return DubOptions(out_dir=args.out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
+                      voice=args.voice, speakers=_speaker_map(args.speaker), fit=policy,
+                      seed=args.seed, keep_going=args.keep_going)
+
+
+def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False):
+    """Consume ``dub()`` with a progress bar; print a one-line summary."""
+    from tqdm import tqdm
+
+    report = None
+    with tqdm(total=len(lines), unit="line", disable=quiet or None, file=sys.stderr) as bar:
+        for event in dub(lines, options, catalog):
+            if isinstance(event, (LineDone, LineFailed)):
+                bar.update(1)
+                if isinstance(event, LineFailed):
+                    tqdm.write(f"failed: {event.error}", file=sys.stderr)
+            elif isinstance(event, JobDone):
+                report = event.report
+    s = report.summary()
+    methods = ", ".join(f"{k} {v}" for k, v in sorted(s["methods"].items()))
+    print(f"{s['lines']} lines -> {report.track} ({methods}; flagged {s['flagged']}, failed {s['failed']})")
+    return report
+
+
+def cmd_srt(args: argparse.Namespace) -> int:
+    srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
+    lines = read_srt(args.file, srt)
+    if args.fps:
+        lines = snap_to_frames(lines, FrameRate.parse(args.fps))
+    run_dub(lines, dub_options(args), quiet=args.quiet)
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    for v in Catalog().voices():
+        print(f"{v.name:12} {v.engine:10} {v.language:4} {v.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dubline", description="Dub timed dialogue to sample-exact audio.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("srt", help="dub an SRT subtitle file")
+    p.add_argument("file", type=Path)
+    add_dub_options(p)
+    p.add_argument("--fps", help="snap cues to this frame rate's grid (e.g. 24000/1001, 25, 29.97 DF)")
+    p.add_argument("--encoding", help="subtitle text encoding (default: detect)")
+    p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
+                   help="bad cues stop the run (default), are skipped, or fixed where possible")
+    p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+    p.set_defaults(func=cmd_srt)
+
+    p = sub.add_parser("voices", help="list the available voices")
+    p.set_defaults(func=cmd_voices)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="dubline: %(levelname)s: %(message)s")
+    try:
+        return args.func(args)
+    except DublineError as e:
+        problems = getattr(e, "problems", None) or [e]
+        for problem in problems:
+            print(f"dubline: error: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dubline: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

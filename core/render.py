@@ -1,0 +1,187 @@
+"""Dub a list of lines: voice resolution, synthesis + fitting, stems, track and report.
+
+``dub()`` is a generator of events, so the CLI's progress bar, the daemon's event stream and
+the tests all consume the same work as it happens.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio import file_sha256, write_wav
+from .catalog import AUTO, Catalog
+from .engines.base import SynthesisControls, Voice
+from .errors import DublineError, InputError, Problem
+from .fit import FitPolicy, fit_line
+from .lines import Line
+from .report import DubReport, LineResult, write_report
+from .track import write_track
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DubOptions:
+    """Everything that decides a dub's output besides the lines themselves."""
+
+    out_dir: Path
+    sample_rate: int = 48000
+    bit_depth: int = 16
+    voice: str = AUTO  # default voice for lines without their own
+    speakers: Mapping[str, str] = field(default_factory=dict)  # speaker -> voice name
+    fit: FitPolicy = FitPolicy()
+    seed: int = 0
+    keep_going: bool = False  # a failed line is reported and skipped instead of stopping
+
+    def __post_init__(self) -> None:
+        if not 8000 <= self.sample_rate <= 192000:
+            raise InputError(f"sample rate {self.sample_rate} is outside 8000-192000 Hz")
+
+
+@dataclass(frozen=True)
+class LineStarted:
+    index: int
+    total: int
+    line: Line
+
+
+@dataclass(frozen=True)
+class LineDone:
+    index: int
+    total: int
+    result: LineResult
+
+
+@dataclass(frozen=True)
+class LineFailed:
+    index: int
+    total: int
+    line: Line
+    error: str
+
+
+@dataclass(frozen=True)
+class JobDone:
+    report: DubReport
+
+
+DubEvent = LineStarted | LineDone | LineFailed | JobDone
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A line with everything resolved before any audio is made."""
+
+    line: Line
+    voice: Voice
+    start: int  # first sample
+    end: int  # end sample (exclusive)
+    gap: int  # free samples after the line, before the next one starts
+    file: Path
+
+
+def stem_name(line_id: str) -> str:
+    """A file-name-safe version of a line id."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", line_id).strip("._") or "line"
+
+
+def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]:
+    """Resolve voices and sample ranges for every line; raise before any audio is written."""
+    if not lines:
+        raise InputError("no lines to dub")
+    ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
+    problems, seen, names, slots = [], set(), set(), []
+    for i, line in enumerate(ordered):
+        where = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
+        if line.id in seen:
+            problems.append(Problem(f"duplicate line id {line.id!r}", **where))
+        seen.add(line.id)
+        if not line.text.strip():
+            problems.append(Problem("empty text", **where))
+        start, end = line.range.samples(options.sample_rate)
+        if end <= start:
+            problems.append(Problem(f"empty or negative range {line.range}", **where))
+        nxt = ordered[i + 1].range.samples(options.sample_rate)[0] if i + 1 < len(ordered) else None
+        try:
+            voice = catalog.for_line(line, options.voice, dict(options.speakers))
+        except DublineError as e:
+            problems.append(Problem(str(e), **where))
+            continue
+        name = stem_name(line.id)
+        if name in names:
+            name = f"{name}_{i + 1}"
+        names.add(name)
+        gap = max(0, nxt - end) if nxt is not None else 10**9
+        slots.append(Slot(line, voice, start, end, gap, options.out_dir / "lines" / f"{name}.wav"))
+    if problems:
+        raise InputError(problems)
+    return slots
+
+
+def render_slot(slot: Slot, options: DubOptions, catalog: Catalog) -> LineResult:
+    """Synthesize, fit and write one line's stem."""
+    line = slot.line
+    engine = catalog.engine(slot.voice.engine)
+    controls = SynthesisControls(seed=options.seed, emotion=line.emotion)
+    fitted = fit_line(engine, slot.voice, line.text, controls, slot.end - slot.start,
+                      options.sample_rate, options.fit, slot.gap)
+    write_wav(slot.file, fitted.audio, options.sample_rate, options.bit_depth)
+    return LineResult(
+        id=line.id,
+        text=line.text,
+        speaker=line.speaker,
+        voice=slot.voice.name,
+        start_sample=slot.start,
+        end_sample=slot.start + len(fitted.audio),
+        file=slot.file.resolve(),
+        natural_seconds=fitted.natural_seconds,
+        target_seconds=fitted.target_seconds,
+        factor=fitted.factor,
+        method=fitted.method,
+        flag=fitted.flag,
+        warnings=tuple(fitted.warnings),
+        sha256=file_sha256(slot.file),
+    )
+
+
+def _located(error: DublineError, line: Line) -> DublineError:
+    """The same error type, its message prefixed with where the line came from."""
+    src = line.source
+    problem = Problem(str(error), src.file, src.line, src.cue or line.id)
+    return type(error)(problem) if isinstance(error, InputError) else type(error)(str(problem))
+
+
+def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Iterator[DubEvent]:
+    """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json."""
+    catalog = catalog or Catalog()
+    slots = plan(lines, options, catalog)
+    results: list[LineResult] = []
+    failures: list[tuple[Line, str]] = []
+    total = len(slots)
+    for index, slot in enumerate(slots):
+        yield LineStarted(index, total, slot.line)
+        try:
+            result = render_slot(slot, options, catalog)
+        except DublineError as e:
+            located = _located(e, slot.line)
+            if not options.keep_going:
+                raise located from e
+            failures.append((slot.line, str(located)))
+            yield LineFailed(index, total, slot.line, str(located))
+            continue
+        results.append(result)
+        yield LineDone(index, total, result)
+    track = options.out_dir / "track.wav"
+    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth)
+    report = DubReport(
+        sample_rate=options.sample_rate,
+        bit_depth=options.bit_depth,
+        track=track.resolve(),
+        lines=results,
+        failed=[{"id": ln.id, "error": err} for ln, err in failures],
+    )
+    write_report(options.out_dir / "report.json", report)
+    yield JobDone(report)

@@ -1,0 +1,46 @@
+"""The full track: every stem at its place from the timeline origin, streamed to disk.
+
+Stems are mixed block by block so an hour-long timeline never sits in memory at once;
+overlapping stems (borrowed time, user-allowed overlaps) are summed, not dropped.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .audio import atomic_path, peak_safe, read_wav, subtype
+
+
+def write_track(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int = 16) -> int:
+    """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples."""
+    stems = sorted(stems, key=lambda s: s[0])
+    with atomic_path(path) as tmp, sf.SoundFile(str(tmp), "w", sample_rate, 1, subtype(bit_depth),
+                                                 format="WAV") as out:
+        written = 0  # samples already in the file
+        pending = np.zeros(0, dtype=np.float32)  # samples from ``written`` on, not yet final
+        for start, file in stems:
+            audio, sr = read_wav(file)
+            if sr != sample_rate:
+                raise ValueError(f"{file} is {sr} Hz, the track is {sample_rate} Hz")
+            if start >= written + len(pending):
+                out.write(peak_safe(pending))
+                written += len(pending)
+                _write_silence(out, start - written)
+                written = start
+                pending = np.zeros(0, dtype=np.float32)
+            offset = start - written
+            end = offset + len(audio)
+            if end > len(pending):
+                pending = np.concatenate([pending, np.zeros(end - len(pending), dtype=np.float32)])
+            pending[offset:end] += audio
+        out.write(peak_safe(pending))
+        return written + len(pending)
+
+
+def _write_silence(out: sf.SoundFile, n: int, block: int = 1 << 16) -> None:
+    zeros = np.zeros(block, dtype=np.float32)
+    while n > 0:
+        out.write(zeros[: min(n, block)])
+        n -= block

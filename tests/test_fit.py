@@ -1,0 +1,96 @@
+"""Fitting policy on the real Piper engine, plus a plain engine without duration control."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from dubline.core.audio import speech_bounds
+from dubline.core.engines.base import Capabilities, DurationControl, Synthesis, SynthesisControls, Voice
+from dubline.core.errors import FitError, InputError
+from dubline.core.fit import FitPolicy, fit_line
+
+SR = 48000
+TEXT = "Please remain seated until the aircraft has come to a complete stop at the gate."
+
+
+@pytest.fixture(scope="module")
+def natural_seconds(piper):
+    return fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), SR, SR).natural_seconds
+
+
+@pytest.mark.parametrize("factor", [0.6, 0.75, 0.9, 1.0, 1.1, 1.35, 1.6, 2.5])
+def test_exact_sample_count_at_any_factor(piper, natural_seconds, factor):
+    n = int(natural_seconds * factor * SR)
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), n, SR)
+    assert len(r.audio) == n
+    assert r.audio.dtype == np.float32 and np.max(np.abs(r.audio)) <= 1.0
+    assert r.factor == pytest.approx(factor, abs=0.01)
+    if 0.75 <= factor <= 1.35:
+        assert r.flag is None and r.method in ("natural", "native", "native+stretch")
+    # no click: the last samples fade to (near) silence
+    assert np.max(np.abs(r.audio[-24:])) < 0.05
+
+
+def test_native_inside_the_safe_range(piper, natural_seconds):
+    methods = [fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), int(natural_seconds * f * SR), SR).method
+               for f in (0.8, 1.2, 1.3)]
+    assert methods.count("native") >= 2
+
+
+def test_flags_with_the_factor_needed(piper, natural_seconds):
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), int(natural_seconds * 0.4 * SR), SR)
+    assert r.flag == "too_long" and "0.40" in r.warnings[0] and r.method.endswith("+squeeze")
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), int(natural_seconds * 3 * SR), SR)
+    assert r.flag == "too_short" and "3.00" in r.warnings[0]
+
+
+def test_cut_instead_of_squeeze(piper, natural_seconds):
+    n = int(natural_seconds * 0.4 * SR)
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), n, SR, FitPolicy(squeeze=False))
+    assert len(r.audio) == n and r.flag == "too_long" and "cut" in r.warnings[0]
+
+
+def test_borrows_from_the_gap_only_when_allowed(piper, natural_seconds):
+    n = int(natural_seconds * 0.5 * SR)
+    gap = int(0.5 * natural_seconds * SR)
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), n, SR, FitPolicy(borrow_gap=True), gap)
+    assert 0 < r.borrowed_samples <= gap and len(r.audio) == n + r.borrowed_samples
+    r = fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), n, SR, FitPolicy(), gap)
+    assert r.borrowed_samples == 0 and len(r.audio) == n
+
+
+class ToneEngine:
+    """An engine with no duration control: a 1 s voiced buzz between 0.1 s silences."""
+
+    name = "tone"
+    model_version = "1"
+    capabilities = Capabilities(languages=("en",), duration=DurationControl(native=False))
+
+    def __init__(self):
+        self.calls = 0
+
+    def voices(self):
+        return [Voice("tone", "tone", "en")]
+
+    def synthesize(self, text, voice, controls, target_seconds=None):
+        self.calls += 1
+        sr = 16000
+        t = np.arange(sr) / sr
+        buzz = (0.5 * np.sign(np.sin(2 * np.pi * 140 * t)) * np.hanning(sr)).astype(np.float32)
+        pad = np.zeros(sr // 10, dtype=np.float32)
+        return Synthesis(np.concatenate([pad, buzz, pad]), sr, 1.2, "natural")
+
+
+def test_engine_without_native_control_is_stretched_and_called_once():
+    eng = ToneEngine()
+    r = fit_line(eng, eng.voices()[0], "x", SynthesisControls(), int(0.9 * SR), SR)
+    assert eng.calls == 1 and r.method == "stretch" and len(r.audio) == int(0.9 * SR)
+    first, end = speech_bounds(r.audio, SR)
+    assert end - first <= int(0.9 * SR)
+
+
+def test_policy_and_slot_errors(piper):
+    with pytest.raises(InputError):
+        FitPolicy(min_factor=1.2)
+    with pytest.raises(FitError):
+        fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), 0, SR)

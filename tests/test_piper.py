@@ -1,0 +1,67 @@
+"""The real embedded English engine: exact native duration and reproducibility."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from dubline.core.engines.base import Engine, SynthesisControls
+from dubline.core.errors import EngineError
+
+SENTENCES = [
+    "Welcome to the future world.",
+    "Please remain seated until the aircraft has come to a complete stop at the gate.",
+    "Then we leave at dawn, before anyone notices.",
+]
+
+
+def test_declares_capabilities(piper):
+    assert isinstance(piper, Engine)
+    d = piper.capabilities.duration
+    assert d.native and d.min_factor <= 0.75 and d.max_factor >= 1.35
+    assert abs(d.resolution_seconds - 256 / 22050) < 1e-9
+
+
+@pytest.mark.parametrize("text", SENTENCES)
+def test_hits_targets_within_one_frame(piper, text):
+    voice = piper.voices()[0]
+    natural = piper.synthesize(text, voice, SynthesisControls(seed=3))
+    assert natural.method == "natural"
+    frame = piper.capabilities.duration.resolution_seconds
+    for factor in (0.75, 0.9, 1.0, 1.15, 1.35):
+        target = Fraction(round(natural.natural_seconds * factor * 48000), 48000)
+        take = piper.synthesize(text, voice, SynthesisControls(seed=3), target)
+        got = len(take.audio) / take.sample_rate
+        assert take.method == "native"
+        assert abs(got - float(target)) <= frame, (factor, got, float(target))
+
+
+def test_deterministic_for_seed_and_different_across_seeds(piper):
+    voice = piper.voices()[0]
+    a = piper.synthesize(SENTENCES[0], voice, SynthesisControls(seed=1)).audio
+    b = piper.synthesize(SENTENCES[0], voice, SynthesisControls(seed=1)).audio
+    c = piper.synthesize(SENTENCES[0], voice, SynthesisControls(seed=2)).audio
+    assert np.array_equal(a, b)
+    assert len(a) != len(c) or not np.array_equal(a, c)
+
+
+def test_emotion_is_a_warning_not_silently_dropped(piper):
+    from dubline.core.lines import Emotion
+
+    take = piper.synthesize("Hi there.", piper.voices()[0], SynthesisControls(emotion=Emotion(preset="angry")))
+    assert any("emotion" in w for w in take.warnings)
+
+
+def test_nothing_to_say(piper):
+    with pytest.raises(EngineError, match="nothing to say"):
+        piper.synthesize(" ... ", piper.voices()[0], SynthesisControls())
+
+
+def test_cache_is_verified_and_rebuilt(tmp_path):
+    from dubline.core.engines.piper import bundled_voice
+    from dubline.core.engines.piper_graph import prepared_graphs
+
+    model, _ = bundled_voice()
+    first = prepared_graphs(model, tmp_path)
+    first.durations.write_bytes(b"truncated")
+    again = prepared_graphs(model, tmp_path)
+    assert again.durations.stat().st_size > 1_000_000

@@ -268,3 +268,19 @@ def test_health_is_not_serving_until_models_are_loaded(tmp_path):
     finally:
         gate.set()
         d.stop()
+
+
+def test_cli_srt_through_the_server(daemon, tmp_path, monkeypatch, capsys):
+    from dubline.bridge.cli import main
+
+    srt = tmp_path / "two.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,500\nHello there.\n\n"
+                   "2\n00:00:03,000 --> 00:00:04,200\nGood morning.\n", encoding="utf-8")
+    monkeypatch.setenv("DUBLINE_TOKEN_FILE", str(daemon.options.token_file))
+    assert main(["-q", "srt", str(srt), "-o", "cli-run", "--server", daemon.address]) == 0
+    assert "2 lines ->" in capsys.readouterr().out
+    track = daemon.options.output_root / "cli-run" / "track.wav"
+    assert sf.info(str(track)).frames == 4.2 * 48000
+    # an absolute -o outside the daemon's root is refused with a clear message
+    assert main(["-q", "srt", str(srt), "-o", str(tmp_path / "elsewhere"), "--server", daemon.address]) == 1
+    assert "outside the daemon's output root" in capsys.readouterr().err

@@ -16,11 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from google.protobuf import json_format
-
 from dubline.core.audio import atomic_path, file_sha256
 from dubline.core.render import DubOptions, Slot
 from dubline.core.report import LineResult
+from google.protobuf import json_format
 
 from ._proto import dubline_pb2 as pb
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from dubline.core.catalog import Catalog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
-from dubline.core.catalog import Catalog
 
 from ._proto import dubline_pb2 as pb
 from ._proto import dubline_pb2_grpc as pb_grpc

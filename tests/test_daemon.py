@@ -11,11 +11,10 @@ import grpc
 import numpy as np
 import pytest
 import soundfile as sf
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from daemon_util import RunningDaemon, frames_line, short_lines
 from dubline.bridge._proto import dubline_pb2 as pb
 from dubline.core.timebase import TimeRange
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +175,9 @@ def test_paths_outside_the_root_are_permission_denied(daemon, client, tmp_path):
     assert code == grpc.StatusCode.PERMISSION_DENIED and "symlink" in msg
     code, _ = code_of(lambda: client.register_voice("v", daemon.options.output_root / ".." / "token"))
     assert code == grpc.StatusCode.PERMISSION_DENIED
+    sneaky = frames_line("em", "Hi.", 0, 24, emotion=pb.Emotion(reference_path="../../etc/passwd"))
+    code, _ = code_of(lambda: client.submit([sneaky]))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_missing_or_wrong_token_is_unauthenticated(daemon):
@@ -257,7 +259,9 @@ def test_health_is_not_serving_until_models_are_loaded(tmp_path):
     try:
         channel = grpc.insecure_channel(d.address)
         health = health_pb2_grpc.HealthStub(channel)
-        check = lambda: health.Check(health_pb2.HealthCheckRequest(service="dubline.v1.Dubline"), timeout=5).status
+        def check():
+            return health.Check(health_pb2.HealthCheckRequest(service="dubline.v1.Dubline"), timeout=5).status
+
         assert check() == health_pb2.HealthCheckResponse.NOT_SERVING
         gate.set()
         deadline = time.time() + 30

@@ -6,7 +6,6 @@ import os
 
 import grpc
 import pytest
-
 from daemon_util import RunningDaemon
 from dubline.bridge.auth import bearer_ok, ensure_token, read_token
 from dubline.bridge.confine import confine

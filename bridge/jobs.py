@@ -73,7 +73,8 @@ class JobRecord:
 
     async def emit(self, **event) -> None:
         """Append an event (on the event loop) and wake every watcher."""
-        self.events.append(pb.JobEvent(job_id=self.id, sequence=len(self.events), **event))
+        self.events.append(pb.JobEvent(job_id=self.id, sequence=len(self.events), unix_ms=int(time.time() * 1000),
+                                       **event))
         async with self.changed:
             self.changed.notify_all()
 

@@ -120,9 +120,15 @@ def test_concurrent_clients_all_finish_in_queue_order(daemon):
     for t in threads:
         t.join(120)
     assert not errors
+    spans = []
     for events, job in results.values():
         assert job.state == pb.JOB_STATE_DONE and job.done_lines == 2
         assert [r.end_sample - r.start_sample for r in job.results] == [72072 - 0, 168168 - 96096]
+        started = next(e.unix_ms for e in events if e.HasField("line_started"))
+        spans.append((started, events[-1].unix_ms))
+    # one queue for the CPU: no two jobs ran at the same time
+    spans.sort()
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
 
 
 def test_synthesize_hits_a_frame_target_exactly(client):

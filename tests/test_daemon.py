@@ -294,3 +294,15 @@ def test_cli_srt_through_the_server(daemon, tmp_path, monkeypatch, capsys):
     # an absolute -o outside the daemon's root is refused with a clear message
     assert main(["-q", "srt", str(srt), "-o", str(tmp_path / "elsewhere"), "--server", daemon.address]) == 1
     assert "outside the daemon's output root" in capsys.readouterr().err
+
+
+def test_cancel_while_queued_then_resubmit_runs_once(client):
+    first = client.submit(short_lines(3, "qa"), out_dir="qa", detached=True)
+    req = pb.SubmitJobRequest(lines=short_lines(1, "qb"), output=pb.OutputSettings(output_dir="qb"), detached=True)
+    queued = client.submit_request(req).job
+    assert client.cancel(queued.id).state == pb.JOB_STATE_CANCELLED  # still behind the first job
+    again = client.submit_request(req)
+    assert again.resumed and again.job.id == queued.id
+    kinds = [e.WhichOneof("event") for e in client.events(queued.id)]
+    assert kinds == ["queued", "line_started", "line_done", "job_done"]
+    assert client.wait(first.id).state == pb.JOB_STATE_DONE

@@ -132,6 +132,10 @@ def cmd_srt(args: argparse.Namespace) -> int:
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
+    if args.server:
+        from .remote import run_remote
+
+        return run_remote(lines, args, args.server)
     options, catalog = dub_options(args), dub_catalog(args)
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
@@ -178,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
     timeline_cmds.add_srt_options(p)
     add_cloning_options(p)
+    p.add_argument("--server", nargs="?", const="127.0.0.1:50151", metavar="ADDRESS",
+                   help="dub through a running `dubline serve` (-o is then relative to its output root)")
     p.set_defaults(func=cmd_srt)
 
     timeline_cmds.add_parsers(sub, add_dub_options)
@@ -191,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--language", default="", help="language of the voice (zh, en, ...)")
     a.add_argument("--force", action="store_true", help="store the clip even if the check finds errors")
     a.set_defaults(func=cmd_voices_add)
+
+    from .remote import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

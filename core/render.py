@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,9 @@ class DubOptions:
     # (None: 00:00:00:00).
     cache_dir: Path | None = None
     timeline: TimelineInfo | None = None
+    # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
+    # instead of rendering it again, or None. The caller vouches that its stem still matches.
+    reuse: Callable[[Slot], LineResult | None] | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -61,6 +64,7 @@ class LineDone:
     index: int
     total: int
     result: LineResult
+    reused: bool = False  # taken from options.reuse, not rendered now
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,11 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
     total = len(slots)
     for index, slot in enumerate(slots):
         yield LineStarted(index, total, slot.line)
+        previous = options.reuse(slot) if options.reuse else None
+        if previous is not None:
+            results.append(previous)
+            yield LineDone(index, total, previous, reused=True)
+            continue
         try:
             result = render_slot(slot, options, catalog, cache)
         except DublineError as e:

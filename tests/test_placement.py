@@ -89,9 +89,9 @@ def test_tiny_stem_gets_one_frame_and_bad_input_is_refused():
 
 
 def test_odd_rate_ticks_are_rounded_with_a_warning():
-    rate = FrameRate(7, 1)  # 254016000000 / 7 is not whole
+    rate = FrameRate(11, 1)  # 254016000000 / 11 is not whole
     plan = plan_placements([result("a", 0, 48000)], SR, PlanOptions(rate))
-    assert plan.placements[0].end_ticks == 254016000000 and plan.warnings == []  # 7 frames = 1 s exactly
-    plan = plan_placements([result("a", 0, 6857)], SR, PlanOptions(rate))
-    assert plan.placements[0].end_ticks == round(254016000000 / 7)
+    assert plan.placements[0].end_ticks == 254016000000 and plan.warnings == []  # 11 frames = 1 s exactly
+    plan = plan_placements([result("a", 0, 4364)], SR, PlanOptions(rate))
+    assert plan.placements[0].end_ticks == round(254016000000 / 11)
     assert "rounded" in plan.warnings[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,9 @@ class DubOptions:
     fit: FitPolicy = FitPolicy()
     seed: int = 0
     keep_going: bool = False  # a failed line is reported and skipped instead of stopping
+    # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
+    # instead of rendering it again, or None. The caller vouches that its stem still matches.
+    reuse: Callable[[Slot], LineResult | None] | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -53,6 +56,7 @@ class LineDone:
     index: int
     total: int
     result: LineResult
+    reused: bool = False  # taken from options.reuse, not rendered now
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,11 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
     total = len(slots)
     for index, slot in enumerate(slots):
         yield LineStarted(index, total, slot.line)
+        previous = options.reuse(slot) if options.reuse else None
+        if previous is not None:
+            results.append(previous)
+            yield LineDone(index, total, previous, reused=True)
+            continue
         try:
             result = render_slot(slot, options, catalog)
         except DublineError as e:

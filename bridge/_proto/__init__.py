@@ -1,0 +1,1 @@
+"""Generated from proto/ by `python -m dubline.bridge.codegen`; do not edit."""

@@ -1,0 +1,125 @@
+"""A synchronous Python client of the daemon, for pipeline scripts and ``dubline srt --server``.
+
+    from dubline.bridge import Client
+
+    with Client() as c:
+        job = c.submit(lines, out_dir="ep101")
+        for event in c.events(job.id):
+            ...
+        results = c.job(job.id).results
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import grpc
+
+from dubline.core.fit import FitPolicy
+from dubline.core.lines import Line
+
+from . import convert
+from ._proto import dubline_pb2 as pb
+from ._proto import dubline_pb2_grpc as pb_grpc
+from .auth import read_token
+
+DEFAULT_ADDRESS = "127.0.0.1:50151"
+pb = pb  # re-exported: Client users build requests from these messages
+
+
+class Client:
+    """One channel to the daemon; every call carries the token from the token file."""
+
+    def __init__(self, address: str | None = None, token: str | None = None, token_file: Path | None = None,
+                 timeout: float | None = 600.0):
+        self.address = address or os.environ.get("DUBLINE_ADDRESS", DEFAULT_ADDRESS)
+        self._metadata = (("authorization", f"Bearer {token or read_token(token_file)}"),)
+        self._channel = grpc.insecure_channel(self.address, options=[
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+            ("grpc.max_send_message_length", 64 * 1024 * 1024)])
+        self._stub = pb_grpc.DublineStub(self._channel)
+        self.timeout = timeout
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _call(self, name: str, request):
+        return getattr(self._stub, name)(request, metadata=self._metadata, timeout=self.timeout)
+
+    # -- calls -------------------------------------------------------------------------
+
+    def info(self) -> pb.ServerInfo:
+        return self._call("GetServerInfo", pb.GetServerInfoRequest())
+
+    def synthesize(self, text: str, voice: str = "", target_samples: int | None = None, sample_rate: int = 48000,
+                   bit_depth: int = 16, seed: int = 0) -> pb.SynthesizeResponse:
+        req = pb.SynthesizeRequest(text=text, voice=voice, sample_rate=sample_rate, bit_depth=bit_depth, seed=seed)
+        if target_samples is not None:
+            req.target.samples = target_samples
+        return self._call("Synthesize", req)
+
+    def submit(self, lines: Iterable[Line | pb.JobLine], out_dir: str = "", sample_rate: int = 48000,
+               bit_depth: int = 16, voice: str = "auto", speakers: dict[str, str] | None = None,
+               fit: FitPolicy | None = None, seed: int = 0, job_id: str = "", name: str = "",
+               detached: bool = False) -> pb.Job:
+        """Queue a job; ``out_dir`` is relative to the daemon's output root."""
+        req = pb.SubmitJobRequest(
+            lines=[ln if isinstance(ln, pb.JobLine) else convert.job_line(ln) for ln in lines],
+            output=pb.OutputSettings(sample_rate=sample_rate, bit_depth=bit_depth, output_dir=out_dir),
+            default_voice=voice, speakers=speakers or {}, seed=seed, job_id=job_id, name=name, detached=detached)
+        if fit is not None:
+            req.fit.CopyFrom(pb.FitPolicy(min_factor=fit.min_factor, max_factor=fit.max_factor,
+                                          borrow_gap=fit.borrow_gap, max_stretch=fit.max_stretch))
+        return self.submit_request(req).job
+
+    def submit_request(self, request: pb.SubmitJobRequest) -> pb.SubmitJobResponse:
+        return self._call("SubmitJob", request)
+
+    def events(self, job_id: str) -> Iterator[pb.JobEvent]:
+        """The job's events from the start until JobDone. Breaking off early closes the stream."""
+        stream = self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id), metadata=self._metadata)
+        try:
+            yield from stream
+        finally:
+            stream.cancel()
+
+    def wait(self, job_id: str) -> pb.Job:
+        """Follow the job to its end; the job with every line's result."""
+        for _ in self.events(job_id):
+            pass
+        return self.job(job_id)
+
+    def dub(self, lines: Iterable[Line | pb.JobLine], **submit) -> pb.Job:
+        return self.wait(self.submit(lines, **submit).id)
+
+    def cancel(self, job_id: str) -> pb.Job:
+        return self._call("CancelJob", pb.CancelJobRequest(job_id=job_id)).job
+
+    def job(self, job_id: str) -> pb.Job:
+        return self._call("GetJob", pb.GetJobRequest(job_id=job_id))
+
+    def jobs(self) -> list[pb.Job]:
+        return list(self._call("ListJobs", pb.ListJobsRequest()).jobs)
+
+    def voices(self) -> list[pb.VoiceInfo]:
+        return list(self._call("ListVoices", pb.ListVoicesRequest()).voices)
+
+    def register_voice(self, name: str, audio: bytes | Path, engine: str = "", language: str = "en",
+                       description: str = "") -> pb.RegisterVoiceResponse:
+        """``audio``: a file's bytes, or a Path relative to the daemon's output root."""
+        req = pb.RegisterVoiceRequest(name=name, engine=engine, language=language, description=description)
+        if isinstance(audio, (bytes, bytearray)):
+            req.audio = bytes(audio)
+        else:
+            req.path = str(audio)
+        return self._call("RegisterVoice", req)
+
+    def delete_voice(self, name: str) -> None:
+        self._call("DeleteVoice", pb.DeleteVoiceRequest(name=name))

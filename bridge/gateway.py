@@ -1,0 +1,204 @@
+"""The same service as JSON over HTTP/1.1 (+ WebSocket / NDJSON job events), for editor plugins.
+
+``POST /dubline.v1.Dubline/<Method>`` takes and returns the proto messages in protobuf's JSON
+mapping (google.protobuf.json_format), like the Connect protocol's unary calls; no
+hand-kept schema. See bridge/README.md for the wire details.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from google.protobuf import json_format
+
+from ._proto import dubline_pb2 as pb
+from .auth import bearer_ok
+from .errors import ServiceError, http_status, status_for
+from .service import DublineService
+
+import grpc
+
+log = logging.getLogger(__name__)
+PREFIX = "/dubline.v1.Dubline/"
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+_PLUGIN_SCHEMES = ("uxp:", "plugin:")
+
+
+def to_json(message) -> dict:
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """No Origin (scripts), 'null', loopback pages, and UXP plugin origins."""
+    if origin is None or origin == "null":
+        return True
+    if origin.startswith(_PLUGIN_SCHEMES):
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK_HOSTS
+
+
+class Gateway:
+    def __init__(self, service: DublineService, token: str, host: str, port: int, max_bytes: int):
+        self.service = service
+        self.token = token
+        self.host = host
+        self.port = port
+        self.loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
+        # Method name -> (service coroutine, request type); WatchJob is routed separately.
+        s = service
+        self.unary = {
+            "GetServerInfo": (s.get_server_info, pb.GetServerInfoRequest),
+            "Synthesize": (s.synthesize, pb.SynthesizeRequest),
+            "SubmitJob": (s.submit_job, pb.SubmitJobRequest),
+            "CancelJob": (s.cancel_job, pb.CancelJobRequest),
+            "GetJob": (s.get_job, pb.GetJobRequest),
+            "ListJobs": (s.list_jobs, pb.ListJobsRequest),
+            "RegisterVoice": (s.register_voice, pb.RegisterVoiceRequest),
+            "ListVoices": (s.list_voices, pb.ListVoicesRequest),
+            "DeleteVoice": (s.delete_voice, pb.DeleteVoiceRequest),
+        }
+        self.app = web.Application(client_max_size=max_bytes, middlewares=[self._guard])
+        self.app.router.add_route("OPTIONS", PREFIX + "{method}", self._preflight)
+        self.app.router.add_get(PREFIX + "WatchJob", self._watch_ws)
+        self.app.router.add_post(PREFIX + "WatchJob", self._watch_ndjson)
+        self.app.router.add_post(PREFIX + "{method}", self._call)
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> int:
+        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port)
+        await site.start()
+        return site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    # -- checks ------------------------------------------------------------------------
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler):
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin):
+            return _error(grpc.StatusCode.PERMISSION_DENIED, f"origin {origin!r} is not allowed", None)
+        if self.loopback and (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
+                              else request.host.split("]")[0] + "]") not in _LOOPBACK_HOSTS:
+            return _error(grpc.StatusCode.PERMISSION_DENIED, f"host {request.host!r} is not a loopback name", origin)
+        if request.method != "OPTIONS":
+            header = request.headers.get("Authorization")
+            if header is None and "token" in request.query:
+                header = "Bearer " + request.query["token"]
+            if not bearer_ok(header, self.token):
+                return _error(grpc.StatusCode.UNAUTHENTICATED,
+                              "missing or wrong token: send 'Authorization: Bearer <token>' with the token "
+                              "from the daemon's token file", origin)
+        response = await handler(request)
+        if origin and isinstance(response, web.Response):
+            response.headers["Access-Control-Allow-Origin"] = origin
+        return response
+
+    async def _preflight(self, request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={
+            "Access-Control-Allow-Origin": request.headers.get("Origin", "*"),
+            "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600",
+        })
+
+    # -- unary -------------------------------------------------------------------------
+
+    async def _parse(self, request: web.Request, cls):
+        body = await request.read()
+        try:
+            return json_format.Parse(body or b"{}", cls())
+        except json_format.ParseError as e:
+            raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT, f"bad {cls.DESCRIPTOR.name} JSON: {e}") from None
+
+    async def _call(self, request: web.Request) -> web.Response:
+        name = request.match_info["method"]
+        if name not in self.unary:
+            return _error(grpc.StatusCode.NOT_FOUND, f"no method {name!r} (see proto/dubline/v1/dubline.proto)", None)
+        method, cls = self.unary[name]
+        try:
+            reply = await method(await self._parse(request, cls))
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            return _failure(e)
+        return web.json_response(to_json(reply))
+
+    # -- job events --------------------------------------------------------------------
+
+    async def _watch_ndjson(self, request: web.Request) -> web.StreamResponse:
+        try:
+            req = await self._parse(request, pb.WatchJobRequest)
+            events = self.service.watch_job(req)
+            first = await anext(events)
+        except Exception as e:
+            return _failure(e)
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        try:
+            event = first
+            while True:
+                await response.write(json.dumps(to_json(event)).encode() + b"\n")
+                event = await anext(events, None)
+                if event is None:
+                    break
+        finally:
+            await events.aclose()
+        await response.write_eof()
+        return response
+
+    async def _watch_ws(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        job_id = request.query.get("jobId") or request.query.get("job_id", "")
+        events = self.service.watch_job(pb.WatchJobRequest(job_id=job_id))
+        reader = asyncio.create_task(self._drain(ws))  # notices the client closing
+        sender = asyncio.create_task(self._send_events(ws, events))
+        try:
+            await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, sender):
+                task.cancel()
+            await asyncio.gather(reader, sender, return_exceptions=True)
+            await events.aclose()
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def _drain(self, ws: web.WebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                break
+
+    async def _send_events(self, ws: web.WebSocketResponse, events) -> None:
+        try:
+            async for event in events:
+                await ws.send_str(json.dumps(to_json(event)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            code, message = status_for(e)
+            await ws.close(code=4000 + http_status(code), message=message[:120].encode())
+            return
+        await ws.close(code=WSCloseCode.OK, message=b"job done")
+
+
+def _error(code: grpc.StatusCode, message: str, origin: str | None) -> web.Response:
+    headers = {"Access-Control-Allow-Origin": origin} if origin and origin_allowed(origin) else None
+    return web.json_response({"code": code.name.lower(), "message": message}, status=http_status(code),
+                             headers=headers)
+
+
+def _failure(error: BaseException) -> web.Response:
+    code, message = status_for(error)
+    if code == grpc.StatusCode.INTERNAL:
+        log.error("internal error in the gateway", exc_info=error)
+    return _error(code, message, None)

@@ -1,0 +1,198 @@
+"""The gRPC daemon (grpc.aio): Dubline service + grpc.health.v1 + reflection, token required.
+
+``create_server(address, service)`` returns ``(server, port)`` so tests bind port 0;
+``Daemon`` ties the service, the gRPC server and the JSON gateway into one start/stop.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from dubline.core.catalog import Catalog
+
+from ._proto import dubline_pb2 as pb
+from ._proto import dubline_pb2_grpc as pb_grpc
+from .auth import TokenInterceptor, default_token_file, ensure_token
+from .errors import status_for
+from .service import DublineService, ServiceOptions
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Dubline"].full_name
+DEFAULT_PORT = 50151
+DEFAULT_BRIDGE_PORT = 50152
+
+
+def _state_home() -> Path:
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "dubline"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT  # 0: pick a free port
+    bridge_port: int | None = DEFAULT_BRIDGE_PORT  # None: no JSON gateway
+    output_root: Path = field(default_factory=lambda: Path.home() / "Dubline")
+    state_dir: Path = field(default_factory=_state_home)
+    token_file: Path = field(default_factory=default_token_file)
+    engines: tuple[str, ...] = ("piper",)
+    max_lines_per_job: int = 5000
+    max_message_bytes: int = 32 * 1024 * 1024
+    grace_seconds: float = 5.0
+
+    def service_options(self) -> ServiceOptions:
+        return ServiceOptions(output_root=self.output_root, state_dir=self.state_dir, engines=self.engines,
+                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class DublineServicer(pb_grpc.DublineServicer):
+    """Adapts DublineService to gRPC: every error leaves through ``context.abort``."""
+
+    def __init__(self, service: DublineService):
+        self.service = service
+
+    async def _unary(self, method, request, context):
+        try:
+            return await method(request)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            code, message = status_for(e)
+            if code == grpc.StatusCode.INTERNAL:
+                log.exception("internal error in %s", method.__name__)
+            await context.abort(code, message)
+
+    async def GetServerInfo(self, request, context):
+        return await self._unary(self.service.get_server_info, request, context)
+
+    async def Synthesize(self, request, context):
+        return await self._unary(self.service.synthesize, request, context)
+
+    async def SubmitJob(self, request, context):
+        return await self._unary(self.service.submit_job, request, context)
+
+    async def CancelJob(self, request, context):
+        return await self._unary(self.service.cancel_job, request, context)
+
+    async def GetJob(self, request, context):
+        return await self._unary(self.service.get_job, request, context)
+
+    async def ListJobs(self, request, context):
+        return await self._unary(self.service.list_jobs, request, context)
+
+    async def RegisterVoice(self, request, context):
+        return await self._unary(self.service.register_voice, request, context)
+
+    async def ListVoices(self, request, context):
+        return await self._unary(self.service.list_voices, request, context)
+
+    async def DeleteVoice(self, request, context):
+        return await self._unary(self.service.delete_voice, request, context)
+
+    async def WatchJob(self, request, context):
+        # A client that goes away cancels this generator; watch_job's finally frees the job.
+        try:
+            async for event in self.service.watch_job(request):
+                yield event
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            code, message = status_for(e)
+            await context.abort(code, message)
+
+
+def create_server(address: str, service: DublineService, token: str,
+                  max_message_bytes: int = 32 * 1024 * 1024) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    """A grpc.aio server with the Dubline service, health (NOT_SERVING until ready) and reflection."""
+    server = grpc.aio.server(
+        interceptors=[TokenInterceptor(token)],
+        options=[("grpc.max_receive_message_length", max_message_bytes),
+                 ("grpc.max_send_message_length", max_message_bytes)],
+    )
+    pb_grpc.add_DublineServicer_to_server(DublineServicer(service), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    return server, port, health_servicer
+
+
+class Daemon:
+    """Service + gRPC server + JSON gateway, started and stopped together."""
+
+    def __init__(self, options: ServerOptions, catalog: Catalog | None = None):
+        self.options = options
+        self.catalog = catalog
+        self.port = 0
+        self.bridge_port = 0
+        self.token = ""
+
+    async def start(self) -> None:
+        o = self.options
+        if not is_loopback(o.host):
+            log.warning("!!! LISTENING ON %s, NOT LOOPBACK: anyone who can reach this address and has the "
+                        "token can make this machine synthesize and write files. Use a firewall. !!!", o.host)
+        self.token = ensure_token(o.token_file)
+        self.service = DublineService(o.service_options(), self.catalog)
+        host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host
+        self.server, self.port, self.health = create_server(f"{host}:{o.port}", self.service, self.token,
+                                                            o.max_message_bytes)
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.start()
+        self.gateway = None
+        if o.bridge_port is not None:
+            from .gateway import Gateway
+
+            self.gateway = Gateway(self.service, self.token, o.host, o.bridge_port, o.max_message_bytes)
+            self.bridge_port = await self.gateway.start()
+        log.info("dubline daemon: gRPC on %s:%d, JSON bridge on %s, output root %s, token %s",
+                 o.host, self.port, self.bridge_port or "off", o.output_root, o.token_file)
+        self._loading = asyncio.create_task(self._load())
+
+    async def _load(self) -> None:
+        await self.service.start()
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float | None = None) -> None:
+        grace = self.options.grace_seconds if grace is None else grace
+        await self.health.enter_graceful_shutdown()
+        if self.gateway:
+            await self.gateway.stop()
+        await self.service.close()
+        await self.server.stop(grace)
+        self._loading.cancel()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down (grace %.1f s)", self.options.grace_seconds)
+        await self.stop()
+
+
+def serve(options: ServerOptions) -> None:
+    asyncio.run(Daemon(options).run_forever())

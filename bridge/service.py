@@ -1,0 +1,332 @@
+"""The Dubline service, transport-free: request messages in, reply messages out.
+
+The gRPC servicer (``server``) and the HTTP/JSON gateway (``gateway``) are thin adapters over
+this class, so both speak exactly the same semantics; errors leave as ``ServiceError`` or
+library exceptions and each transport maps them with ``errors.status_for``.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import platform
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import grpc
+import soundfile as sf
+
+from dubline.core.audio import resample, subtype
+from dubline.core.catalog import AUTO, Catalog
+from dubline.core.engines.base import SynthesisControls
+from dubline.core.errors import InputError
+from dubline.core.fit import fit_line
+from dubline.core.render import DubOptions, plan
+from dubline.core.timebase import ticks_to_samples
+
+from . import convert
+from ._proto import dubline_pb2 as pb
+from .confine import confine
+from .errors import ServiceError, invalid, not_found
+from .jobs import JobRecord, JobStore, derive_job_id
+from .runner import DeviceQueue, JobRunner
+from .voices import VoiceRegistry
+
+log = logging.getLogger(__name__)
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+API = "dubline.v1"
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    output_root: Path
+    state_dir: Path
+    engines: tuple[str, ...] = ("piper",)  # loaded at start, once
+    max_lines_per_job: int = 5000
+    max_text_chars: int = 1000
+    max_message_bytes: int = 32 * 1024 * 1024
+    max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
+    cancel_wait_seconds: float = 60.0
+    extra_versions: dict[str, str] = field(default_factory=dict)
+
+
+class DublineService:
+    def __init__(self, options: ServiceOptions, catalog: Catalog | None = None):
+        self.options = options
+        self.catalog = catalog or Catalog()
+        self.root = Path(options.output_root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.store = JobStore(options.state_dir)
+        self.voices = VoiceRegistry(options.state_dir, self.catalog)
+        self.runner = JobRunner(self.catalog, self.store)
+        self.queues: dict[str, DeviceQueue] = {}
+        self.jobs: dict[str, JobRecord] = {}
+        self.ready = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the models once (on their devices' threads) and read back jobs from disk."""
+        for job in self.store.load_jobs():
+            self.jobs[job.id] = job
+        for name in self.options.engines:
+            engine = await asyncio.get_running_loop().run_in_executor(None, self.catalog.engine, name)
+            self._queue(engine.capabilities.device)
+            log.info("loaded engine %s (%s) on %s", name, engine.model_version, engine.capabilities.device)
+        self.ready.set()
+
+    async def close(self) -> None:
+        """Stop running jobs as interrupted (resumable) and stop the device threads."""
+        for job in self.jobs.values():
+            if not job.finished:
+                job.state = pb.JOB_STATE_INTERRUPTED
+                job.error = "the server shut down; resubmit the job to resume it"
+                job.cancel.set()
+                self.store.save_job(job)
+                await job.emit(job_done=pb.JobDone(job=job.message()))
+        for q in self.queues.values():
+            await q.close()
+
+    def _queue(self, device: str) -> DeviceQueue:
+        if device not in self.queues:
+            q = DeviceQueue(device)
+            q.start(self.runner.run)
+            self.queues[device] = q
+        return self.queues[device]
+
+    async def _ready(self) -> None:
+        if not self.ready.is_set():
+            try:
+                await asyncio.wait_for(self.ready.wait(), 120)
+            except asyncio.TimeoutError:
+                raise ServiceError(grpc.StatusCode.UNAVAILABLE, "the daemon is still loading its models") from None
+
+    # -- info and voices ---------------------------------------------------------------
+
+    async def get_server_info(self, req: pb.GetServerInfoRequest) -> pb.ServerInfo:
+        import google.protobuf
+        import onnxruntime
+
+        from dubline import bridge
+
+        versions = {"python": platform.python_version(), "grpcio": grpc.__version__,
+                    "protobuf": google.protobuf.__version__, "onnxruntime": onnxruntime.__version__,
+                    **self.options.extra_versions}
+        engines = []
+        for name in self.options.engines:
+            engines.append(convert.engine_info(name, self.catalog.engine(name) if self.ready.is_set() else None))
+        return pb.ServerInfo(
+            server_version=_version(), api=API, engines=engines,
+            voices=(await self.list_voices(pb.ListVoicesRequest())).voices,
+            devices=sorted(self.queues), versions=versions, output_root=str(self.root),
+            limits=pb.Limits(max_lines_per_job=self.options.max_lines_per_job,
+                             max_text_chars=self.options.max_text_chars,
+                             max_message_bytes=self.options.max_message_bytes),
+        )
+
+    async def list_voices(self, req: pb.ListVoicesRequest) -> pb.ListVoicesResponse:
+        return pb.ListVoicesResponse(voices=[convert.voice_info(v, v.name in self.voices.builtin)
+                                             for v in self.catalog.voices()])
+
+    async def register_voice(self, req: pb.RegisterVoiceRequest) -> pb.RegisterVoiceResponse:
+        await self._ready()
+        kind = req.WhichOneof("reference")
+        if kind is None:
+            raise invalid("RegisterVoice needs reference audio: set audio (bytes) or path (under the output root)")
+        if kind == "path":
+            src = confine(self.root, req.path)
+            if not src.is_file():
+                raise not_found(f"reference audio {src} does not exist")
+            data = src.read_bytes()
+        else:
+            data = req.audio
+        name = req.engine or self._cloning_engine() or self.options.engines[0]
+        if name not in self.options.engines:
+            raise not_found(f"engine {name!r} is not loaded (loaded: {', '.join(self.options.engines)})")
+        engine = self.catalog.engine(name)
+        preset = next((v.preset for v in engine.voices()), None)
+        return self.voices.register(req, data, name, engine.capabilities.cloning, preset)
+
+    def _cloning_engine(self) -> str | None:
+        for name in self.options.engines:
+            if self.catalog.engine(name).capabilities.cloning:
+                return name
+        return None
+
+    async def delete_voice(self, req: pb.DeleteVoiceRequest) -> pb.DeleteVoiceResponse:
+        self.voices.delete(req.name)
+        return pb.DeleteVoiceResponse()
+
+    # -- one line ----------------------------------------------------------------------
+
+    async def synthesize(self, req: pb.SynthesizeRequest) -> pb.SynthesizeResponse:
+        await self._ready()
+        self._check_text(req.text, "request")
+        sr = req.sample_rate or 48000
+        bit_depth = req.bit_depth or 16
+        subtype(bit_depth)
+        DubOptions(out_dir=self.root, sample_rate=sr)  # validates the rate
+        voice = self.catalog.voice(req.voice) if req.voice and req.voice != AUTO else self.catalog.auto_voice(req.text)
+        target = self._target_samples(req.target, sr) if req.HasField("target") else None
+        engine = self.catalog.engine(voice.engine)
+        controls = SynthesisControls(seed=req.seed, emotion=convert.emotion(req.emotion, "request")
+                                     if req.HasField("emotion") else None)
+        policy = convert.fit_policy(req.fit if req.HasField("fit") else None)
+
+        def work():
+            if target is None:
+                take = engine.synthesize(req.text, voice, controls)
+                audio = resample(take.audio, take.sample_rate, sr)
+                return audio, len(audio), 1.0, take.method, list(take.warnings)
+            fitted = fit_line(engine, voice, req.text, controls, target, sr, policy)
+            natural = round(fitted.natural_seconds * sr)
+            return fitted.audio, natural, fitted.factor, fitted.method, list(fitted.warnings)
+
+        audio, natural, factor, method, warnings = await self._queue(engine.capabilities.device).call(work)
+        buf = io.BytesIO()
+        sf.write(buf, audio, sr, subtype=subtype(bit_depth), format="WAV")
+        return pb.SynthesizeResponse(wav=buf.getvalue(), sample_rate=sr, samples=len(audio), natural_samples=natural,
+                                     factor=factor, method=method, warnings=warnings, voice=voice.name)
+
+    def _target_samples(self, msg: pb.Duration, sr: int) -> int:
+        kind = msg.WhichOneof("kind")
+        if kind == "samples":
+            n = msg.samples
+        elif kind == "frames":
+            rate = convert.frame_rate(msg.frames.rate, "target")
+            n = ticks_to_samples(msg.frames.frames, rate.fps, sr)
+        else:
+            raise invalid("target is set but empty: give target.samples or target.frames")
+        if n <= 0:
+            raise invalid(f"impossible target: {n} samples; a line needs a positive length")
+        if n > self.options.max_target_samples * sr // 48000:
+            raise invalid(f"impossible target: {n} samples is longer than the {self.options.max_target_samples // 48000} s "
+                          f"a single line may last")
+        return n
+
+    def _check_text(self, text: str, where: str) -> None:
+        if not text.strip():
+            raise invalid(f"{where}: empty text; every line needs something to say")
+        if len(text) > self.options.max_text_chars:
+            raise invalid(f"{where}: text is {len(text)} characters; the limit is {self.options.max_text_chars}")
+
+    # -- jobs --------------------------------------------------------------------------
+
+    async def submit_job(self, req: pb.SubmitJobRequest) -> pb.SubmitJobResponse:
+        await self._ready()
+        n = len(req.lines)
+        if n == 0:
+            raise invalid("SubmitJob has no lines")
+        if n > self.options.max_lines_per_job:
+            raise invalid(f"SubmitJob has {n} lines; the limit is {self.options.max_lines_per_job} per job: split it")
+        if req.job_id and not _JOB_ID.fullmatch(req.job_id):
+            raise invalid(f"job_id {req.job_id!r}: use 1-64 letters, digits, '_' or '-'")
+        job_id = req.job_id or derive_job_id(req)
+        out = req.output
+        sr = out.sample_rate or 48000
+        bit_depth = out.bit_depth or 16
+        subtype(bit_depth)
+        lines = []
+        for i, msg in enumerate(req.lines):
+            if not msg.id:
+                raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
+            self._check_text(msg.text, f"line {msg.id!r}")
+            lines.append(convert.line(msg, sr))
+        speakers = dict(req.speakers)
+        default_voice = req.default_voice or AUTO
+        for ln in lines:
+            self.catalog.for_line(ln, default_voice, speakers)  # VoiceError -> NOT_FOUND
+        out_dir = confine(self.root, out.output_dir or f"jobs/{job_id}")
+        options = DubOptions(out_dir=out_dir, sample_rate=sr, bit_depth=bit_depth, voice=default_voice,
+                             speakers=speakers, fit=convert.fit_policy(req.fit if req.HasField("fit") else None),
+                             seed=req.seed, keep_going=True)
+        slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
+        device = self.catalog.engine(slots[0].voice.engine).capabilities.device
+
+        existing = self.jobs.get(job_id)
+        if existing is not None and not existing.finished:
+            return pb.SubmitJobResponse(job=existing.message(), resumed=True)
+        job = existing or JobRecord(id=job_id, spec=req, out_dir=out_dir, device=device)
+        if existing is not None:
+            job.reset_run()
+            job.spec, job.out_dir, job.device = req, out_dir, device
+        self.jobs[job_id] = job
+        self.store.save_job(job)
+        queue = self._queue(device)
+        ahead = queue.put(job, lines, options)
+        await job.emit(queued=pb.JobQueued(position=ahead, total_lines=n, device=device))
+        return pb.SubmitJobResponse(job=job.message(), resumed=existing is not None)
+
+    def _job(self, job_id: str) -> JobRecord:
+        try:
+            return self.jobs[job_id]
+        except KeyError:
+            raise not_found(f"no job {job_id!r} (ListJobs shows the jobs this daemon knows)") from None
+
+    async def watch_job(self, req: pb.WatchJobRequest) -> AsyncIterator[pb.JobEvent]:
+        """Replay the job's events, then follow it until JobDone.
+
+        A job not submitted ``detached`` is cancelled when its last watcher goes away.
+        """
+        job = self._job(req.job_id)
+        if job.finished and not job.events:  # read back from disk after a restart
+            yield pb.JobEvent(job_id=job.id, sequence=0, job_done=pb.JobDone(job=job.message()))
+            return
+        job.watchers += 1
+        seen = 0
+        try:
+            while True:
+                async with job.changed:
+                    await job.changed.wait_for(lambda: len(job.events) > seen)
+                events = job.events[seen:]
+                seen += len(events)
+                for event in events:
+                    yield event
+                    if event.HasField("job_done"):
+                        return
+        finally:
+            job.watchers -= 1
+            if job.watchers == 0 and not job.finished and not job.spec.detached:
+                log.info("last watcher of job %s left; cancelling it", job.id)
+                await self._cancel(job)
+
+    async def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:
+        job = self._job(req.job_id)
+        await self._cancel(job)
+        if not job.finished:
+            # The line in flight finishes first; wait for the runner to stop.
+            async with job.changed:
+                try:
+                    await asyncio.wait_for(job.changed.wait_for(lambda: job.finished),
+                                           self.options.cancel_wait_seconds)
+                except asyncio.TimeoutError:
+                    pass
+        return pb.CancelJobResponse(job=job.message())
+
+    async def _cancel(self, job: JobRecord) -> None:
+        if job.finished:
+            return
+        job.cancel.set()
+        if job.state == pb.JOB_STATE_QUEUED:  # not started: done now; its queue skips it
+            job.state = pb.JOB_STATE_CANCELLED
+            self.store.save_job(job)
+            await job.emit(job_done=pb.JobDone(job=job.message()))
+
+    async def get_job(self, req: pb.GetJobRequest) -> pb.Job:
+        return self._job(req.job_id).message(with_results=True)
+
+    async def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:
+        jobs = sorted(self.jobs.values(), key=lambda j: j.created_ms)
+        return pb.ListJobsResponse(jobs=[j.message() for j in jobs])
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dubline")
+    except PackageNotFoundError:
+        return "0+unknown"

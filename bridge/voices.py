@@ -1,0 +1,120 @@
+"""Registered reference voices: stored under the state dir, checked for quality, kept across restarts."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from dubline.core.audio import atomic_path, write_wav
+from dubline.core.catalog import Catalog
+from dubline.core.engines.base import Voice
+from dubline.core.errors import InputError
+
+from ._proto import dubline_pb2 as pb
+from .errors import ServiceError, invalid, not_found
+
+import grpc
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def quality_report(audio: np.ndarray, sample_rate: int, channels: int) -> pb.QualityReport:
+    """Length, clipping and a rough SNR (loud 20 ms frames vs quiet ones) of a reference clip."""
+    n = len(audio)
+    clipped = int(np.count_nonzero(np.abs(audio) >= 0.999))
+    frame = max(1, sample_rate // 50)
+    usable = n - n % frame
+    snr = 0.0
+    if usable >= frame * 10:
+        energy = np.mean(audio[:usable].reshape(-1, frame).astype(np.float64) ** 2, axis=1) + 1e-12
+        snr = float(10 * math.log10(np.percentile(energy, 95) / np.percentile(energy, 10)))
+    report = pb.QualityReport(samples=n, sample_rate=sample_rate, channels=channels, snr_db=round(snr, 1),
+                              clipped_samples=clipped, clipped_fraction=clipped / n if n else 0.0)
+    seconds = n / sample_rate if sample_rate else 0
+    if seconds < 3:
+        report.warnings.append(f"reference is {seconds:.1f} s; 3-15 s of clean speech clones best")
+    elif seconds > 30:
+        report.warnings.append(f"reference is {seconds:.1f} s; engines use the first 15-30 s")
+    if report.clipped_fraction > 0.001:
+        report.warnings.append(f"{clipped} samples clip ({report.clipped_fraction:.2%}); re-record lower")
+    if usable >= frame * 10 and snr < 20:
+        report.warnings.append(f"estimated SNR {snr:.0f} dB is low; background noise will be cloned")
+    if sample_rate < 16000:
+        report.warnings.append(f"sample rate {sample_rate} Hz is below 16 kHz")
+    return report
+
+
+class VoiceRegistry:
+    """User voices over the catalog's built-in ones; ``voices.json`` + ``voices/<name>.wav``."""
+
+    def __init__(self, state_dir: Path, catalog: Catalog):
+        self.dir = Path(state_dir) / "voices"
+        self.catalog = catalog
+        self.builtin = {v.name for v in catalog.voices()}
+        self._index = self.dir / "voices.json"
+        for v in self._load():
+            try:
+                catalog.add(v)
+            except Exception as e:  # an engine that is gone: keep the file, skip the voice
+                log.warning("registered voice %s not available: %s", v.name, e)
+
+    def _load(self) -> list[Voice]:
+        try:
+            raw = json.loads(self._index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [Voice(**dict(d, reference=Path(d["reference"]) if d.get("reference") else None)) for d in raw]
+
+    def _save(self) -> None:
+        user = [v for v in self.catalog.voices() if v.name not in self.builtin]
+        data = [dict(name=v.name, engine=v.engine, language=v.language, preset=v.preset,
+                     reference=str(v.reference) if v.reference else None, description=v.description,
+                     licence=v.licence) for v in user]
+        with atomic_path(self._index) as tmp:
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+    def register(self, req: pb.RegisterVoiceRequest, audio_bytes: bytes, engine_name: str,
+                 cloning: bool, fallback_preset: str | None) -> pb.RegisterVoiceResponse:
+        if not _NAME.fullmatch(req.name):
+            raise invalid(f"voice name {req.name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        if req.name in self.builtin:
+            raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, f"{req.name!r} is a built-in voice")
+        try:
+            audio, sr = sf.read(io.BytesIO(audio_bytes), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise InputError(f"reference audio for {req.name!r} cannot be read ({e}); send WAV or FLAC") from e
+        if len(audio) == 0:
+            raise invalid(f"reference audio for {req.name!r} is empty")
+        mono = audio.mean(axis=1)
+        report = quality_report(mono, sr, audio.shape[1])
+        path = self.dir / f"{req.name}.wav"
+        write_wav(path, mono, sr, 24)
+        if not cloning:
+            report.warnings.append(f"engine {engine_name!r} cannot clone: lines in this voice use its preset "
+                                   f"voice; the reference is kept for a cloning engine")
+        voice = Voice(name=req.name, engine=engine_name, language=req.language or "en",
+                      preset=None if cloning else fallback_preset, reference=path.resolve(),
+                      description=req.description or "registered reference voice")
+        self.catalog.add(voice)
+        self._save()
+        from .convert import voice_info
+
+        return pb.RegisterVoiceResponse(voice=voice_info(voice, builtin=False), quality=report)
+
+    def delete(self, name: str) -> None:
+        if name in self.builtin:
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, f"{name!r} is a built-in voice and cannot be deleted")
+        voice = {v.name: v for v in self.catalog.voices()}.get(name)
+        if voice is None:
+            raise not_found(f"no registered voice {name!r}")
+        self.catalog.remove(name)
+        if voice.reference:
+            Path(voice.reference).unlink(missing_ok=True)
+        self._save()

@@ -80,6 +80,10 @@ def cmd_srt(args: argparse.Namespace) -> int:
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
+    if args.server:
+        from .remote import run_remote
+
+        return run_remote(lines, args, args.server)
     run_dub(lines, dub_options(args), quiet=args.quiet)
     return 0
 
@@ -104,10 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
                    help="bad cues stop the run (default), are skipped, or fixed where possible")
     p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+    p.add_argument("--server", nargs="?", const="127.0.0.1:50151", metavar="ADDRESS",
+                   help="dub through a running `dubline serve` (-o is then relative to its output root)")
     p.set_defaults(func=cmd_srt)
 
     p = sub.add_parser("voices", help="list the available voices")
     p.set_defaults(func=cmd_voices)
+
+    from .remote import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

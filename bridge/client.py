@@ -76,7 +76,8 @@ class Client:
             default_voice=voice, speakers=speakers or {}, seed=seed, job_id=job_id, name=name, detached=detached)
         if fit is not None:
             req.fit.CopyFrom(pb.FitPolicy(min_factor=fit.min_factor, max_factor=fit.max_factor,
-                                          borrow_gap=fit.borrow_gap, max_stretch=fit.max_stretch))
+                                          borrow_gap=fit.borrow_gap, max_stretch=fit.max_stretch,
+                                          squeeze=fit.squeeze))
         return self.submit_request(req).job
 
     def submit_request(self, request: pb.SubmitJobRequest) -> pb.SubmitJobResponse:

@@ -9,7 +9,6 @@ import asyncio
 import ipaddress
 import logging
 import os
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,17 +184,3 @@ class Daemon:
         await self.service.close()
         await self.server.stop(grace)
         self._loading.cancel()
-
-    async def run_forever(self) -> None:
-        await self.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        log.info("shutting down (grace %.1f s)", self.options.grace_seconds)
-        await self.stop()
-
-
-def serve(options: ServerOptions) -> None:
-    asyncio.run(Daemon(options).run_forever())

@@ -108,6 +108,7 @@ class DublineService:
     # -- info and voices ---------------------------------------------------------------
 
     async def get_server_info(self, req: pb.GetServerInfoRequest) -> pb.ServerInfo:
+        await self._ready()
         import google.protobuf
         import onnxruntime
 
@@ -118,7 +119,7 @@ class DublineService:
                     **self.options.extra_versions}
         engines = []
         for name in self.options.engines:
-            engines.append(convert.engine_info(name, self.catalog.engine(name) if self.ready.is_set() else None))
+            engines.append(convert.engine_info(name, self.catalog.engine(name)))
         return pb.ServerInfo(
             server_version=_version(), api=API, engines=engines,
             voices=(await self.list_voices(pb.ListVoicesRequest())).voices,

@@ -1,0 +1,106 @@
+"""CLI subcommands that talk to (or are) the daemon: ``dubline serve`` and ``srt --server``."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from dubline.core.errors import DublineError, OutputError
+from dubline.core.lines import Line
+
+log = logging.getLogger(__name__)
+
+
+def add_serve_parser(sub) -> None:
+    from .server import DEFAULT_BRIDGE_PORT, DEFAULT_PORT, ServerOptions
+
+    d = ServerOptions()
+    p = sub.add_parser("serve", help="run the daemon (gRPC + JSON bridge) on loopback")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="gRPC port (default %(default)s; 0: any)")
+    p.add_argument("--bridge-port", type=int, default=DEFAULT_BRIDGE_PORT,
+                   help="HTTP/JSON + WebSocket port (default %(default)s; -1: off)")
+    p.add_argument("--output-root", type=Path, default=d.output_root, help="every output goes under here")
+    p.add_argument("--state-dir", type=Path, default=d.state_dir, help="job state and registered voices")
+    p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
+    p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
+    p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .server import Daemon, ServerOptions
+
+    logging.getLogger("dubline").setLevel(logging.INFO)
+    options = ServerOptions(host=args.host, port=args.port,
+                            bridge_port=None if args.bridge_port < 0 else args.bridge_port,
+                            output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
+                            max_lines_per_job=args.max_lines)
+
+    async def run():
+        daemon = Daemon(options)
+        await daemon.start()
+        if args.ready_file:
+            args.ready_file.write_text(f"{daemon.port} {daemon.bridge_port}\n")
+        print(f"dubline: serving gRPC on {args.host}:{daemon.port}, JSON bridge on port "
+              f"{daemon.bridge_port or 'off'}; token in {args.token_file}", file=sys.stderr, flush=True)
+        stop = asyncio.Event()
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await daemon.stop()
+
+    asyncio.run(run())
+    return 0
+
+
+def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int:
+    """Dub through a running daemon; ``-o`` is relative to the daemon's output root."""
+    import grpc
+    from tqdm import tqdm
+
+    from .cli import dub_options
+    from .client import Client
+
+    try:
+        with Client(address) as client:
+            out = _remote_out_dir(args.out, Path(client.info().output_root))
+            job = client.submit(lines, out_dir=out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
+                                voice=args.voice, speakers=_speakers(args.speaker), seed=args.seed,
+                                fit=dub_options(args).fit)
+            with tqdm(total=len(lines), unit="line", disable=args.quiet or None, file=sys.stderr) as bar:
+                for event in client.events(job.id):
+                    kind = event.WhichOneof("event")
+                    if kind in ("line_done", "line_error"):
+                        bar.update(1)
+                        if kind == "line_error":
+                            tqdm.write(f"failed: {event.line_error.message}", file=sys.stderr)
+            job = client.job(job.id)
+    except grpc.RpcError as e:
+        raise DublineError(f"daemon at {address}: {e.code().name}: {e.details()}") from None
+    methods: dict[str, int] = {}
+    for r in job.results:
+        methods[r.method] = methods.get(r.method, 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(methods.items()))
+    print(f"{job.done_lines} lines -> {job.track_file} ({summary}; reused {job.reused_lines}, "
+          f"failed {job.failed_lines})")
+    return 0 if job.failed_lines == 0 and not job.error else 1
+
+
+def _speakers(pairs: list[str]) -> dict[str, str]:
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
+
+
+def _remote_out_dir(out: Path, root: Path) -> str:
+    if not out.is_absolute():
+        return out.as_posix()
+    try:
+        return out.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise OutputError(f"{out} is outside the daemon's output root {root}; give -o relative to it") from None

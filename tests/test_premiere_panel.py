@@ -1,0 +1,25 @@
+"""The Premiere panel's JavaScript (plugins/premiere) in Node against a fake `premierepro`, with a real daemon."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fakes.daemon import start_daemon
+
+TESTS = Path(__file__).resolve().parent / "premiere"
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed (apt-get install nodejs)")
+def test_panel_in_node(tmp_path):
+    d = start_daemon(tmp_path)
+    try:
+        env = dict(os.environ, DUBLINE_BRIDGE=d.bridge_url, DUBLINE_TOKEN_FILE=str(d.token_file))
+        run = subprocess.run(["node", "--experimental-websocket", "--test", str(TESTS / "panel.test.js")],
+                             env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        d.stop()
+    report = run.stdout + run.stderr
+    assert run.returncode == 0, report
+    assert "# skipped 0" in report and "# fail 0" in report, report

@@ -72,3 +72,15 @@ def test_plan_errors(daemon):
     with pytest.raises(urllib.error.HTTPError) as e:
         post(daemon, "GetPlan", {"jobId": "nope", "rate": {"num": 25, "den": 1}}, token="wrong")
     assert e.value.code == 401
+
+
+def test_python_client_plan(daemon):
+    from dubline.bridge.client import Client
+
+    lines = [{"id": "c1", "text": "Client side.", "range": frames(0, 50, 25, 1)}]
+    job_id = run_job(daemon, lines)
+    with Client(f"127.0.0.1:{daemon.daemon.port}", token=daemon.token) as c:
+        plan = c.plan(job_id, pb.FrameRate(num=25, den=1), timeline_start_frame=90000, track_name="Dub")
+    [p] = plan.placements
+    assert (p.start_frame, p.end_frame, p.record_frame, p.track) == (0, 50, 90000, "Dub")
+    assert p.end_ticks == 50 * 10160640000

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
-
 from .engines.base import Engine, Voice
 from .errors import VoiceError
 from .lines import Line
@@ -92,6 +90,3 @@ class Catalog:
         """Pick an embedded voice for the text's script."""
         return self.voice("en-joe")
 
-
-def with_reference(voice: Voice, **changes) -> Voice:
-    return replace(voice, **changes)

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import grpc
-
 from dubline.core.fit import FitPolicy
 from dubline.core.lines import Line
 
@@ -25,7 +24,7 @@ from ._proto import dubline_pb2_grpc as pb_grpc
 from .auth import read_token
 
 DEFAULT_ADDRESS = "127.0.0.1:50151"
-pb = pb  # re-exported: Client users build requests from these messages
+__all__ = ["Client", "pb"]  # pb: the messages, for building requests by hand
 
 
 class Client:

@@ -36,7 +36,8 @@ def time_range(msg: pb.TimeRange, output_rate: int, where: str) -> TimeRange:
     raise InputError(Problem("line has no range: set range.frames or range.samples", cue=where))
 
 
-def emotion(msg: pb.Emotion | None, where: str) -> Emotion | None:
+def emotion(msg: pb.Emotion | None, where: str, root: Path | None = None) -> Emotion | None:
+    """The wire emotion; a reference path is resolved under ``root`` (the output root)."""
     if msg is None or msg == pb.Emotion():
         return None
     if msg.preset and msg.preset not in EMOTIONS:
@@ -47,12 +48,20 @@ def emotion(msg: pb.Emotion | None, where: str) -> Emotion | None:
         preset=msg.preset or None,
         intensity=msg.intensity if msg.HasField("intensity") else 1.0,
         vector=tuple(msg.vector) or None,
-        reference=Path(msg.reference_path) if msg.reference_path else None,
+        reference=_reference(msg.reference_path, root) if msg.reference_path else None,
         description=msg.description or None,
     )
 
 
-def line(msg: pb.JobLine, output_rate: int) -> Line:
+def _reference(path: str, root: Path | None) -> Path:
+    if root is None:
+        return Path(path)
+    from .confine import confine
+
+    return confine(root, path)
+
+
+def line(msg: pb.JobLine, output_rate: int, root: Path | None = None) -> Line:
     where = msg.id or "(no id)"
     return Line(
         id=msg.id,
@@ -60,7 +69,7 @@ def line(msg: pb.JobLine, output_rate: int) -> Line:
         range=time_range(msg.range, output_rate, where),
         speaker=msg.speaker or None,
         voice=msg.voice or None,
-        emotion=emotion(msg.emotion if msg.HasField("emotion") else None, where),
+        emotion=emotion(msg.emotion if msg.HasField("emotion") else None, where, root),
         source=SourceRef(cue=msg.id),
     )
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import grpc
-
 from dubline.core.errors import (
     DublineError,
     EngineError,

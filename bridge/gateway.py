@@ -11,6 +11,7 @@ import json
 import logging
 from urllib.parse import urlsplit
 
+import grpc
 from aiohttp import WSCloseCode, WSMsgType, web
 from google.protobuf import json_format
 
@@ -18,8 +19,6 @@ from ._proto import dubline_pb2 as pb
 from .auth import bearer_ok
 from .errors import ServiceError, http_status, status_for
 from .service import DublineService
-
-import grpc
 
 log = logging.getLogger(__name__)
 PREFIX = "/dubline.v1.Dubline/"
@@ -47,6 +46,7 @@ class Gateway:
         self.token = token
         self.host = host
         self.port = port
+        self.max_bytes = max_bytes
         self.loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
         # Method name -> (service coroutine, request type); WatchJob is routed separately.
         s = service
@@ -114,7 +114,11 @@ class Gateway:
     # -- unary -------------------------------------------------------------------------
 
     async def _parse(self, request: web.Request, cls):
-        body = await request.read()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise ServiceError(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                               f"request body is over the {self.max_bytes}-byte limit") from None
         try:
             return json_format.Parse(body or b"{}", cls())
         except json_format.ParseError as e:

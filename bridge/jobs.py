@@ -16,11 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from google.protobuf import json_format
-
 from dubline.core.audio import atomic_path, file_sha256
 from dubline.core.render import DubOptions, Slot
 from dubline.core.report import LineResult
+from google.protobuf import json_format
 
 from ._proto import dubline_pb2 as pb
 
@@ -74,7 +73,8 @@ class JobRecord:
 
     async def emit(self, **event) -> None:
         """Append an event (on the event loop) and wake every watcher."""
-        self.events.append(pb.JobEvent(job_id=self.id, sequence=len(self.events), **event))
+        self.events.append(pb.JobEvent(job_id=self.id, sequence=len(self.events), unix_ms=int(time.time() * 1000),
+                                       **event))
         async with self.changed:
             self.changed.notify_all()
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from dubline.core.catalog import Catalog
 from dubline.core.errors import DublineError
-from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub, plan
 from dubline.core.lines import Line
+from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub, plan
 
 from . import convert
 from ._proto import dubline_pb2 as pb

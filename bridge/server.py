@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from dubline.core.catalog import Catalog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
-from dubline.core.catalog import Catalog
 
 from ._proto import dubline_pb2 as pb
 from ._proto import dubline_pb2_grpc as pb_grpc
@@ -152,7 +151,8 @@ class Daemon:
         o = self.options
         if not is_loopback(o.host):
             log.warning("!!! LISTENING ON %s, NOT LOOPBACK: anyone who can reach this address and has the "
-                        "token can make this machine synthesize and write files. Use a firewall. !!!", o.host)
+                        "token can make this machine synthesize and write files, and the token travels unencrypted "
+                        "(no TLS). Use a firewall or an SSH tunnel. !!!", o.host)
         self.token = ensure_token(o.token_file)
         self.service = DublineService(o.service_options(), self.catalog)
         host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host

@@ -13,16 +13,13 @@ import platform
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import grpc
 import soundfile as sf
-
 from dubline.core.audio import resample, subtype
 from dubline.core.catalog import AUTO, Catalog
 from dubline.core.engines.base import SynthesisControls
-from dubline.core.errors import InputError
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
 from dubline.core.timebase import ticks_to_samples
@@ -112,7 +109,6 @@ class DublineService:
         import google.protobuf
         import onnxruntime
 
-        from dubline import bridge
 
         versions = {"python": platform.python_version(), "grpcio": grpc.__version__,
                     "protobuf": google.protobuf.__version__, "onnxruntime": onnxruntime.__version__,
@@ -174,7 +170,7 @@ class DublineService:
         voice = self.catalog.voice(req.voice) if req.voice and req.voice != AUTO else self.catalog.auto_voice(req.text)
         target = self._target_samples(req.target, sr) if req.HasField("target") else None
         engine = self.catalog.engine(voice.engine)
-        controls = SynthesisControls(seed=req.seed, emotion=convert.emotion(req.emotion, "request")
+        controls = SynthesisControls(seed=req.seed, emotion=convert.emotion(req.emotion, "request", self.root)
                                      if req.HasField("emotion") else None)
         policy = convert.fit_policy(req.fit if req.HasField("fit") else None)
 
@@ -205,8 +201,8 @@ class DublineService:
         if n <= 0:
             raise invalid(f"impossible target: {n} samples; a line needs a positive length")
         if n > self.options.max_target_samples * sr // 48000:
-            raise invalid(f"impossible target: {n} samples is longer than the {self.options.max_target_samples // 48000} s "
-                          f"a single line may last")
+            limit = self.options.max_target_samples // 48000
+            raise invalid(f"impossible target: {n} samples is longer than the {limit} s a single line may last")
         return n
 
     def _check_text(self, text: str, where: str) -> None:
@@ -236,7 +232,7 @@ class DublineService:
             if not msg.id:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
             self._check_text(msg.text, f"line {msg.id!r}")
-            lines.append(convert.line(msg, sr))
+            lines.append(convert.line(msg, sr, self.root))
         speakers = dict(req.speakers)
         default_voice = req.default_voice or AUTO
         for ln in lines:

@@ -8,9 +8,9 @@ import math
 import re
 from pathlib import Path
 
+import grpc
 import numpy as np
 import soundfile as sf
-
 from dubline.core.audio import atomic_path, write_wav
 from dubline.core.catalog import Catalog
 from dubline.core.engines.base import Voice
@@ -18,8 +18,6 @@ from dubline.core.errors import InputError
 
 from ._proto import dubline_pb2 as pb
 from .errors import ServiceError, invalid, not_found
-
-import grpc
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -110,7 +108,8 @@ class VoiceRegistry:
 
     def delete(self, name: str) -> None:
         if name in self.builtin:
-            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, f"{name!r} is a built-in voice and cannot be deleted")
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION,
+                               f"{name!r} is a built-in voice and cannot be deleted")
         voice = {v.name: v for v in self.catalog.voices()}.get(name)
         if voice is None:
             raise not_found(f"no registered voice {name!r}")

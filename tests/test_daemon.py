@@ -11,11 +11,10 @@ import grpc
 import numpy as np
 import pytest
 import soundfile as sf
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from daemon_util import RunningDaemon, frames_line, short_lines
 from dubline.bridge._proto import dubline_pb2 as pb
 from dubline.core.timebase import TimeRange
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +120,15 @@ def test_concurrent_clients_all_finish_in_queue_order(daemon):
     for t in threads:
         t.join(120)
     assert not errors
+    spans = []
     for events, job in results.values():
         assert job.state == pb.JOB_STATE_DONE and job.done_lines == 2
         assert [r.end_sample - r.start_sample for r in job.results] == [72072 - 0, 168168 - 96096]
+        started = next(e.unix_ms for e in events if e.HasField("line_started"))
+        spans.append((started, events[-1].unix_ms))
+    # one queue for the CPU: no two jobs ran at the same time
+    spans.sort()
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
 
 
 def test_synthesize_hits_a_frame_target_exactly(client):
@@ -175,6 +180,9 @@ def test_paths_outside_the_root_are_permission_denied(daemon, client, tmp_path):
     code, msg = code_of(lambda: client.submit(short_lines(1), out_dir="link/x"))
     assert code == grpc.StatusCode.PERMISSION_DENIED and "symlink" in msg
     code, _ = code_of(lambda: client.register_voice("v", daemon.options.output_root / ".." / "token"))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    sneaky = frames_line("em", "Hi.", 0, 24, emotion=pb.Emotion(reference_path="../../etc/passwd"))
+    code, _ = code_of(lambda: client.submit([sneaky]))
     assert code == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -257,7 +265,9 @@ def test_health_is_not_serving_until_models_are_loaded(tmp_path):
     try:
         channel = grpc.insecure_channel(d.address)
         health = health_pb2_grpc.HealthStub(channel)
-        check = lambda: health.Check(health_pb2.HealthCheckRequest(service="dubline.v1.Dubline"), timeout=5).status
+        def check():
+            return health.Check(health_pb2.HealthCheckRequest(service="dubline.v1.Dubline"), timeout=5).status
+
         assert check() == health_pb2.HealthCheckResponse.NOT_SERVING
         gate.set()
         deadline = time.time() + 30

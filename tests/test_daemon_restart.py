@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from daemon_util import short_lines
 from dubline.bridge import Client
 from dubline.bridge._proto import dubline_pb2 as pb

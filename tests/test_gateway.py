@@ -11,13 +11,12 @@ import urllib.request
 import aiohttp
 import pytest
 import soundfile as sf
-
 from daemon_util import RunningDaemon
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    d = RunningDaemon(tmp_path_factory.mktemp("gw"))
+    d = RunningDaemon(tmp_path_factory.mktemp("gw"), max_message_bytes=1024 * 1024)
     yield d
     d.stop()
 
@@ -116,3 +115,33 @@ def test_origin_is_checked_for_browser_like_clients(daemon):
         assert status == 200 and "en-joe" in [v["name"] for v in reply["voices"]], ok
     # DNS rebinding: a loopback listener answers only loopback Host names
     assert call(daemon, "ListVoices", {}, headers={"Host": "attacker.example"})[0] == 403
+
+
+def test_oversized_body_is_resource_exhausted(daemon):
+    status, err = call(daemon, "Synthesize", {"text": "x" * (2 * 1024 * 1024)})
+    assert status == 413 and err["code"] == "resource_exhausted" and "limit" in err["message"]
+
+
+def test_websocket_disconnect_cancels_an_attached_job(daemon):
+    lines = [line(i, "Come with me.") for i in range(10)]
+    status, reply = call(daemon, "SubmitJob", {"lines": lines, "output": {"outputDir": "wsdc"}})
+    job_id = reply["job"]["id"]
+
+    async def watch_one_line_then_leave():
+        async with aiohttp.ClientSession() as s:
+            url = f"{daemon.http.replace('http', 'ws')}/dubline.v1.Dubline/WatchJob?jobId={job_id}&token={daemon.token}"
+            async with s.ws_connect(url) as ws:
+                async for m in ws:
+                    if "lineDone" in json.loads(m.data):
+                        break
+
+    asyncio.run(watch_one_line_then_leave())
+    import time
+
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        job = call(daemon, "GetJob", {"jobId": job_id})[1]
+        if job["state"] not in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING"):
+            break
+        time.sleep(0.05)
+    assert job["state"] == "JOB_STATE_CANCELLED" and job["doneLines"] < 10

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from daemon_util import RunningDaemon
 
 NODE_DIR = Path(__file__).parent / "node"

@@ -425,7 +425,7 @@ class JobDone(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("job_id", "sequence", "queued", "line_started", "line_done", "line_error", "job_done")
+    __slots__ = ("job_id", "sequence", "queued", "line_started", "line_done", "line_error", "job_done", "unix_ms")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
@@ -433,6 +433,7 @@ class JobEvent(_message.Message):
     LINE_DONE_FIELD_NUMBER: _ClassVar[int]
     LINE_ERROR_FIELD_NUMBER: _ClassVar[int]
     JOB_DONE_FIELD_NUMBER: _ClassVar[int]
+    UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     sequence: int
     queued: JobQueued
@@ -440,7 +441,8 @@ class JobEvent(_message.Message):
     line_done: LineDone
     line_error: LineError
     job_done: JobDone
-    def __init__(self, job_id: _Optional[str] = ..., sequence: _Optional[int] = ..., queued: _Optional[_Union[JobQueued, _Mapping]] = ..., line_started: _Optional[_Union[LineStarted, _Mapping]] = ..., line_done: _Optional[_Union[LineDone, _Mapping]] = ..., line_error: _Optional[_Union[LineError, _Mapping]] = ..., job_done: _Optional[_Union[JobDone, _Mapping]] = ...) -> None: ...
+    unix_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., sequence: _Optional[int] = ..., queued: _Optional[_Union[JobQueued, _Mapping]] = ..., line_started: _Optional[_Union[LineStarted, _Mapping]] = ..., line_done: _Optional[_Union[LineDone, _Mapping]] = ..., line_error: _Optional[_Union[LineError, _Mapping]] = ..., job_done: _Optional[_Union[JobDone, _Mapping]] = ..., unix_ms: _Optional[int] = ...) -> None: ...
 
 class WatchJobRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import statistics
 import sys
 import tempfile
 import threading
@@ -22,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from daemon_util import RunningDaemon, short_lines  # noqa: E402
-
 from dubline.bridge._proto import dubline_pb2 as pb  # noqa: E402
 
 

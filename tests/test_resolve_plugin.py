@@ -196,3 +196,25 @@ def test_rate_strings():
     assert p("24.0") == {"num": 24, "den": 1, "dropFrame": False}
     with pytest.raises(plugin.DublineError):
         p("twelve")
+
+
+def test_window_flow_with_ui_manager(daemon, monkeypatch):
+    from fakes.resolve_api import FakeBmd, FakeFusion
+
+    fake = FakeResolve(rate="25", start_frame=0)
+    fake.timeline.add_subtitle(1, 25, 75, "BEN: From the window.")
+    monkeypatch.setenv("DUBLINE_BRIDGE", daemon.bridge_url)
+    monkeypatch.setenv("DUBLINE_TOKEN_FILE", str(daemon.token_file))
+    bmd = FakeBmd([("set", "Source", "CurrentIndex", 1), ("click", "Dub"),  # markers: none -> error in the log
+                   ("set", "Source", "CurrentIndex", 0), ("set", "Speakers", "Text", "BEN=auto"),
+                   ("click", "Dub"), ("click", "Close")])
+    with pytest.raises(SystemExit) as e:
+        runpy.run_path(str(PLUGIN), init_globals={"resolve": fake, "fusion": FakeFusion(), "bmd": bmd},
+                       run_name="__main__")
+    assert e.value.code == 0
+    items = bmd.dispatcher.window.GetItems()
+    assert items["Source"].entries == ["Subtitle 1 (1 lines)", "Timeline markers"]
+    log = "\n".join(items["Log"].lines)
+    assert "ERROR: No dialogue found in the timeline markers" in log
+    assert "Placed 1 of 1" in log and bmd.dispatcher.exited
+    assert [(i.start, i.end) for i in fake.timeline.audio_items(2)] == [(25, 75)]

@@ -22,7 +22,8 @@ def test_panel_in_node(tmp_path):
     d = start_daemon(tmp_path)
     try:
         env = dict(os.environ, DUBLINE_BRIDGE=d.bridge_url, DUBLINE_TOKEN_FILE=str(d.token_file))
-        run = subprocess.run(["node", *websocket_flag(), "--test", str(TESTS / "panel.test.js")],
+        run = subprocess.run(["node", *websocket_flag(), "--test", str(TESTS / "panel.test.js"),
+                              str(TESTS / "boot.test.js")],
                              env=env, capture_output=True, text=True, timeout=600)
     finally:
         d.stop()

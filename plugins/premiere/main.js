@@ -246,7 +246,13 @@ function bootPanel() {
   };
   const env = {
     ppro, fetch, WebSocket, homeDir: os.homedir(),
-    readText: (path) => fs.readFile(path, { encoding: "utf-8" }),
+    // A non-default bridge (development) can be set in localStorage; the manifest must allow it.
+    bridgeUrl: (typeof localStorage !== "undefined" && localStorage.getItem("dubline.bridge")) || logic.DEFAULT_BRIDGE,
+    // UXP's fs.readFile returns a Promise; Node-style callbacks are accepted too.
+    readText: (path) => new Promise((resolve, reject) => {
+      const r = fs.readFile(path, { encoding: "utf-8" }, (err, data) => (err ? reject(err) : resolve(data)));
+      if (r && typeof r.then === "function") r.then(resolve, reject);
+    }),
   };
   $("pickSrt").addEventListener("click", async () => {
     const file = await uxp.storage.localFileSystem.getFileForOpening({ types: ["srt"] });

@@ -105,6 +105,12 @@ class Client:
     def job(self, job_id: str) -> pb.Job:
         return self._call("GetJob", pb.GetJobRequest(job_id=job_id))
 
+    def plan(self, job_id: str, rate: pb.FrameRate, timeline_start_frame: int = 0, track_name: str = "") -> pb.Plan:
+        """A finished job's placement plan on a timeline at ``rate`` starting at ``timeline_start_frame``."""
+        return self._call("GetPlan", pb.GetPlanRequest(job_id=job_id, rate=rate,
+                                                        timeline_start_frame=timeline_start_frame,
+                                                        track_name=track_name))
+
     def jobs(self) -> list[pb.Job]:
         return list(self._call("ListJobs", pb.ListJobsRequest()).jobs)
 

@@ -60,6 +60,7 @@ class Gateway:
             "RegisterVoice": (s.register_voice, pb.RegisterVoiceRequest),
             "ListVoices": (s.list_voices, pb.ListVoicesRequest),
             "DeleteVoice": (s.delete_voice, pb.DeleteVoiceRequest),
+            "GetPlan": (s.get_plan, pb.GetPlanRequest),
         }
         self.app = web.Application(client_max_size=max_bytes, middlewares=[self._guard])
         self.app.router.add_route("OPTIONS", PREFIX + "{method}", self._preflight)

@@ -104,6 +104,9 @@ class DublineServicer(pb_grpc.DublineServicer):
     async def DeleteVoice(self, request, context):
         return await self._unary(self.service.delete_voice, request, context)
 
+    async def GetPlan(self, request, context):
+        return await self._unary(self.service.get_plan, request, context)
+
     async def WatchJob(self, request, context):
         # A client that goes away cancels this generator; watch_job's finally frees the job.
         try:

@@ -29,6 +29,7 @@ from ._proto import dubline_pb2 as pb
 from .confine import confine
 from .errors import ServiceError, invalid, not_found
 from .jobs import JobRecord, JobStore, derive_job_id
+from .plans import plan_message
 from .runner import DeviceQueue, JobRunner
 from .voices import VoiceRegistry
 
@@ -314,6 +315,9 @@ class DublineService:
 
     async def get_job(self, req: pb.GetJobRequest) -> pb.Job:
         return self._job(req.job_id).message(with_results=True)
+
+    async def get_plan(self, req: pb.GetPlanRequest) -> pb.Plan:
+        return plan_message(self._job(req.job_id), req)
 
     async def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:
         jobs = sorted(self.jobs.values(), key=lambda j: j.created_ms)

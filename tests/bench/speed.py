@@ -52,8 +52,23 @@ def probe(engine_name: str, voice_name: str, language: str, n: int) -> dict:
         "rtf": synth / audio if audio else None,
         "lines": n,
         "audio_seconds": audio,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    VmHWM belongs to the process image; ``ru_maxrss`` would also count the parent's peak,
+    which Linux carries across fork and exec.
+    """
+    try:
+        for row in Path("/proc/self/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_probe(engine: str, voice: str, language: str, n: int, cache: Path, timeout: float = 900) -> dict:

@@ -6,6 +6,7 @@ reader or time base), so a bug in either shows up as a non-zero error.
 """
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ class SetFit:
     lines: list[LineFit]
     wall_seconds: float
     audio_seconds: float
+    cpu_seconds: float  # user + system, all threads of this process
 
     def summary(self) -> dict:
         n = len(self.lines)
@@ -66,6 +68,7 @@ class SetFit:
             "audio_seconds": self.audio_seconds,
             "wall_seconds": self.wall_seconds,
             "rtf": self.wall_seconds / self.audio_seconds,
+            "cpu_rtf": self.cpu_seconds / self.audio_seconds,
         }
 
     def to_dict(self) -> dict:
@@ -79,9 +82,9 @@ def fit_set(name: str, srt: Path, out_dir: Path, catalog: Catalog, sample_rate: 
     cues = read_cues(srt, kinds)
     for line in lines:  # engines load outside the timed dub: RTF is for warm work
         catalog.engine(catalog.for_line(line).engine)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     report = next(e.report for e in dub(lines, DubOptions(out_dir, sample_rate), catalog) if isinstance(e, JobDone))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
     fits = []
     for r in report.lines:
         cue = cues[r.id]
@@ -90,4 +93,9 @@ def fit_set(name: str, srt: Path, out_dir: Path, catalog: Catalog, sample_rate: 
         fits.append(LineFit(name, r.id, cue.kind, r.voice, expected, got, abs(got - expected),
                             r.factor, r.method, r.flag))
     audio = sum(x.expected_samples for x in fits) / sample_rate
-    return SetFit(name, fits, wall, audio)
+    return SetFit(name, fits, wall, audio, cpu)
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime

@@ -18,7 +18,7 @@ from dubline.core.srt import read_srt
 
 from . import asr, conform, plots, similarity, speed
 from .fitting import fit_set
-from .inputs import SENTENCES, ZH_SENTENCES, sample_srts, write_stress_srt
+from .inputs import SAMPLES, SENTENCES, ZH_SENTENCES, sample_srts, write_stress_srt
 from .report import markdown, write_json, write_text
 from .sweep import FACTORS, mean_by, sentence_takes
 
@@ -33,6 +33,7 @@ class BenchOptions:
     out_dir: Path = Path("bench-results")
     sample_rate: int = 48000
     seed: int = 0
+    samples: tuple[str, ...] | None = None  # bundled sample file names; None: all samples/*.srt
     sample_limit: int | None = None  # first N lines of each bundled sample file
     stress_per_kind: int = 6
     sweep_sentences: int = 8
@@ -56,7 +57,15 @@ def machine() -> dict:
         pass
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 0
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": pages / 2**30, "python": platform.python_version(),
-            "platform": platform.platform(), "gpu": "none used"}
+            "platform": platform.platform(), "gpu": "none used", "load_start": _load()}
+
+
+def _load() -> float | None:
+    """1-minute load average: how busy the machine was with other work too."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 def _voice_ok(catalog: Catalog, name: str) -> str | None:
@@ -68,15 +77,29 @@ def _voice_ok(catalog: Catalog, name: str) -> str | None:
     return None
 
 
+def _unavailable(srt: Path, catalog: Catalog) -> str | None:
+    """Why a sample file cannot be dubbed here (a voice it needs is missing), else None."""
+    try:
+        names = {catalog.for_line(line).name for line in read_srt(srt)}
+    except DublineError as e:
+        return str(e)
+    return next((f"{name}: {why}" for name in sorted(names) if (why := _voice_ok(catalog, name))), None)
+
+
 def measure_fit(opts: BenchOptions, catalog: Catalog, work: Path) -> dict:
-    sets = []
+    sets, skipped = [], {}
     for srt in sample_srts():
+        if opts.samples is not None and srt.name not in opts.samples:
+            continue
+        if why := _unavailable(srt, catalog):
+            skipped[srt.name] = why
+            continue
         sets.append(fit_set(srt.name, srt, work / srt.stem, catalog, opts.sample_rate, limit=opts.sample_limit))
     stress = opts.out_dir / "inputs" / "stress.srt"
     kinds = write_stress_srt(stress, opts.seed, opts.stress_per_kind)
     sets.append(fit_set("stress (seeded)", stress, work / "stress", catalog, opts.sample_rate, kinds))
     policy = FitPolicy()
-    return {"policy": dataclasses.asdict(policy), "sets": [s.to_dict() for s in sets]}
+    return {"policy": dataclasses.asdict(policy), "sets": [s.to_dict() for s in sets], "skipped": skipped}
 
 
 def measure_takes(opts: BenchOptions, catalog: Catalog) -> tuple[list, list[str]]:
@@ -152,8 +175,7 @@ def measure_speed(opts: BenchOptions, catalog: Catalog, intel: dict) -> dict:
             engines.append(speed.engine_speed(catalog.voice(voice_name).engine, voice_name, lang, opts.speed_lines))
     result = {"engines": engines, "measuring": intel.get("models", {})}
     if opts.conform:
-        srts = sample_srts()
-        lines = [ln for srt in srts[:1] for ln in read_srt(srt)][: opts.sample_limit]
+        lines = read_srt(SAMPLES / "episode_en.srt")[: opts.sample_limit]  # the embedded English voice
         result["conform"] = conform.conform_speed(lines, catalog, opts.sample_rate)
     else:
         result["conform"] = {"available": False, "reason": "skipped by option"}
@@ -179,6 +201,7 @@ def run(opts: BenchOptions) -> dict[str, Path]:
     results["similarity"] = measure_similarity(opts, takes, catalog)
     log.info("speed")
     results["speed"] = measure_speed(opts, catalog, results["intelligibility"])
+    results["machine"]["load_end"] = _load()
     out = opts.out_dir
     files = {"markdown": write_text(out / "results.md", markdown(results))}
     files["fit_factors"] = plots.fit_factor_histogram(results, out / "fit_factors.png")

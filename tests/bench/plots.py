@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from dubline.core.audio import atomic_path
 
 
@@ -27,9 +29,15 @@ def fit_factor_histogram(results: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     sets = results["fit"]["sets"]
     data = [[x["factor"] for x in s["lines"]] for s in sets]
-    ax.hist(data, bins=24, stacked=True, label=[s["summary"]["set"] for s in sets])
+    every = [f for d in data for f in d]
+    # Log-spaced: a factor of 0.5 is as far from 1 as 2 is.
+    bins = np.geomspace(min(every + [0.5]) * 0.98, max(every + [2.0]) * 1.02, 28)
+    ax.hist(data, bins=bins, stacked=True, label=[s["summary"]["set"] for s in sets])
+    ax.set_xscale("log")
+    ax.set_xticks([0.5, 0.75, 1, 1.35, 2, 3, 4], labels=["0.5", "0.75", "1", "1.35", "2", "3", "4"])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     policy = results["fit"]["policy"]
-    for f, label in ((policy["min_factor"], "native min"), (policy["max_factor"], "native max")):
+    for f, label in ((policy["min_factor"], "policy min"), (policy["max_factor"], "policy max")):
         ax.axvline(f, color="k", ls="--", lw=1)
         ax.text(f, ax.get_ylim()[1] * 0.95, f" {label}", fontsize=8, va="top")
     ax.set_xlabel("fit factor (slot length / natural speech length)")
@@ -60,16 +68,16 @@ def error_vs_factor(results: dict, path: Path) -> Path:
 
 def rtf_per_engine(results: dict, path: Path) -> Path:
     plt = _pyplot()
-    engines = results["speed"]["engines"]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    names = [e["engine"] for e in engines]
-    ax.bar(names, [e["rtf"] for e in engines], label="synthesis only")
-    dub = {s["set"]: s["rtf"] for s in (x["summary"] for x in results["fit"]["sets"])}
+    bars = [(f"{e['engine']}\nsynthesis", e["rtf"], "C0") for e in results["speed"]["engines"]]
+    bars += [(f"dub\n{s['set']}", s["rtf"], "C1") for s in (x["summary"] for x in results["fit"]["sets"])]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(bars)), 3.8))
+    ax.bar(range(len(bars)), [b[1] for b in bars], color=[b[2] for b in bars])
+    ax.set_xticks(range(len(bars)), labels=[b[0] for b in bars], fontsize=8)
+    for i, (_, value, _) in enumerate(bars):
+        ax.text(i, value, f"{value:.3f}", ha="center", va="bottom", fontsize=8)
+    ax.axhline(1.0, ls=":", color="grey", lw=1)
+    m = results["machine"]
     ax.set_ylabel("real-time factor (lower is faster)")
-    ax.set_title("RTF per engine, 2-core CPU" if len(names) else "RTF")
-    for i, e in enumerate(engines):
-        ax.text(i, e["rtf"], f"{e['rtf']:.3f}", ha="center", va="bottom", fontsize=8)
-    if dub:
-        ax.text(0.99, 0.98, "dub (synth + fit + write):\n" + "\n".join(f"{k}: {v:.3f}" for k, v in dub.items()),
-                transform=ax.transAxes, ha="right", va="top", fontsize=7)
+    ax.set_title(f"RTF per engine (synthesis) and per dub (synthesis + fit + write)\n"
+                 f"{m['cores']}-core CPU, no GPU")
     return _save(fig, path)

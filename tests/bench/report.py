@@ -25,11 +25,11 @@ def _cell(value, fmt: str = "{:.3f}") -> str:
 
 def _fit_table(fit: dict) -> list[str]:
     rows = ["| set | lines | max \\|err\\| (samples) | native/natural % | stretched % | flagged % "
-            "| fit factor min / median / max | dub RTF |", "|---|---|---|---|---|---|---|---|"]
+            "| fit factor min / median / max | dub RTF (CPU) |", "|---|---|---|---|---|---|---|---|"]
     for s in (x["summary"] for x in fit["sets"]):
         rows.append(f"| {s['set']} | {s['lines']} | {s['max_abs_error_samples']} | {s['native_pct']:.0f} "
                     f"| {s['stretched_pct']:.0f} | {s['flagged_pct']:.0f} | {s['factor_min']:.2f} / "
-                    f"{s['factor_median']:.2f} / {s['factor_max']:.2f} | {s['rtf']:.3f} |")
+                    f"{s['factor_median']:.2f} / {s['factor_max']:.2f} | {s['rtf']:.3f} ({_cell(s.get('cpu_rtf'))}) |")
     return rows
 
 
@@ -45,11 +45,11 @@ def _factor_table(title: str, by_variant: dict, metric: str) -> list[str]:
 
 
 def _speed_table(speed: dict) -> list[str]:
-    rows = ["| engine | cold start, first use (s) | cold start (s) | first line (s) | RTF | peak RSS (MB) |",
+    rows = ["| engine | cold start, first use (s) | cold start (s) | first line (s) | RTF (CPU) | peak RSS (MB) |",
             "|---|---|---|---|---|---|"]
     for e in speed["engines"]:
         rows.append(f"| {e['engine']} ({e['voice']}) | {e['first_use_cold_start_seconds']:.2f} "
-                    f"| {e['cold_start_seconds']:.2f} | {e['first_line_seconds']:.3f} | {e['rtf']:.3f} "
+                    f"| {e['cold_start_seconds']:.2f} | {e['first_line_seconds']:.3f} | {e['rtf']:.3f} ({_cell(e.get('cpu_rtf'))}) "
                     f"| {e['peak_rss_mb']:.0f} |")
     for name, m in speed.get("measuring", {}).items():
         rows.append(f"| measuring: {name} | – | {m['load_seconds']:.2f} | – | – | – |")
@@ -67,10 +67,14 @@ def markdown(results: dict) -> str:
     m = results["machine"]
     out = [f"# Dubline benchmark ({results['generated_at']})", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, no GPU used; "
-           f"Python {m['python']}. Seed {results['options']['seed']}, {results['options']['sample_rate']} Hz.", "",
+           f"Python {m['python']}. Seed {results['options']['seed']}, {results['options']['sample_rate']} Hz. "
+           f"Load average at start / end: {_cell(m.get('load_start'), '{:.1f}')} / {_cell(m.get('load_end'), '{:.1f}')}"
+           " (above the core count, wall-clock times are inflated by other work; the CPU-time "
+           "figures in brackets much less).", "",
            "## Fit", "", *_fit_table(results["fit"]), "",
            "|err| is each stem file's length against its cue's sample range, recomputed from the "
-           "subtitle text independently.", "",
+           "subtitle text independently.",
+           *[f"- {name}: not dubbed, {why}" for name, why in results["fit"].get("skipped", {}).items()], "",
            "## Intelligibility after fitting", ""]
     intel = results["intelligibility"]
     if not intel["summary"]:
@@ -89,5 +93,7 @@ def markdown(results: dict) -> str:
     else:
         out += [f"not measured: {sim.get('reason', '')}", ""]
     out += ["## Speed", "", *_speed_table(results["speed"]), "",
-            "RTF = synthesis seconds / audio seconds (warm); dub RTF above includes fitting and writing.", ""]
+            "RTF = wall seconds of synthesis / audio seconds (warm); (CPU) = CPU seconds of all threads / "
+            "audio seconds. Dub RTF above includes fitting and writing. Cold start = import and model "
+            "load in a new process; first use = the same with an empty model cache.", ""]
     return "\n".join(out)

@@ -39,21 +39,31 @@ def probe(engine_name: str, voice_name: str, language: str, n: int) -> dict:
     engine.synthesize(texts[0], voice, controls)
     first = time.perf_counter() - t1
     synth = audio = 0.0
+    cpu0 = _cpu_seconds()
     for text in texts[1:]:
         t = time.perf_counter()
         take = engine.synthesize(text, voice, controls)
         synth += time.perf_counter() - t
         audio += len(take.audio) / take.sample_rate
+    cpu = _cpu_seconds() - cpu0
     return {
         "engine": engine_name,
         "voice": voice_name,
         "cold_start_seconds": cold,
         "first_line_seconds": first,
         "rtf": synth / audio if audio else None,
+        # CPU seconds (all threads) per audio second: less sensitive than wall time to other
+        # work on a shared machine.
+        "cpu_rtf": cpu / audio if audio else None,
         "lines": n,
         "audio_seconds": audio,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def peak_rss_mb() -> float:

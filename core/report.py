@@ -41,6 +41,7 @@ class DubReport:
     track: Path
     lines: list[LineResult]
     failed: list[dict] = field(default_factory=list)
+    cache: dict = field(default_factory=dict)  # CacheStats when a cache was used
 
     def summary(self) -> dict:
         methods: dict[str, int] = {}
@@ -61,6 +62,7 @@ class DubReport:
             "summary": self.summary(),
             "lines": [r.to_dict() for r in self.lines],
             "failed": self.failed,
+            **({"cache": self.cache} if self.cache else {}),
         }
 
 

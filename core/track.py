@@ -11,13 +11,24 @@ import numpy as np
 import soundfile as sf
 
 from .audio import atomic_path, peak_safe, read_wav, subtype
+from .bwf import BextInfo, stamp
 
 
-def write_track(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int = 16) -> int:
-    """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples."""
-    stems = sorted(stems, key=lambda s: s[0])
-    with atomic_path(path) as tmp, sf.SoundFile(str(tmp), "w", sample_rate, 1, subtype(bit_depth),
-                                                 format="WAV") as out:
+def write_track(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int = 16,
+                bext: BextInfo | None = None) -> int:
+    """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples.
+
+    With ``bext`` the file becomes a Broadcast WAV before it is renamed into place.
+    """
+    with atomic_path(path) as tmp:
+        length = _mix(tmp, sorted(stems, key=lambda s: s[0]), sample_rate, bit_depth)
+        if bext is not None:
+            stamp(tmp, bext)
+    return length
+
+
+def _mix(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int) -> int:
+    with sf.SoundFile(str(path), "w", sample_rate, 1, subtype(bit_depth), format="WAV") as out:
         written = 0  # samples already in the file
         pending = np.zeros(0, dtype=np.float32)  # samples from ``written`` on, not yet final
         for start, file in stems:

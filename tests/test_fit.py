@@ -72,6 +72,9 @@ class ToneEngine:
     def voices(self):
         return [Voice("tone", "tone", "en")]
 
+    def check(self, text):
+        pass
+
     def synthesize(self, text, voice, controls, target_seconds=None):
         self.calls += 1
         sr = 16000

@@ -29,6 +29,7 @@ def test_latin_words_are_read_by_the_english_voice_and_stitched(catalog):
     parts = zh._parts(text, zh.analyse(text))
     assert [p.english for p in parts] == ["", "iPhone", ""]
     english, en_voice = zh._english_engine()
+    assert english is catalog.engine("piper") and en_voice.name == "en-joe"  # one Piper per catalog
     word = english.synthesize("iPhone", en_voice, SynthesisControls())
     mixed = zh.synthesize(text, voice, SynthesisControls())
     without = zh.synthesize("我用15拍的", voice, SynthesisControls())

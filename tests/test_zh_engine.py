@@ -57,6 +57,9 @@ def test_impossible_reading_names_the_line(engine):
         engine.synthesize("他重{xyz2}返", VOICE, CONTROLS)
     with pytest.raises(EngineError, match=r"line '重\{chong2 qing4\}'"):
         engine.synthesize("重{chong2 qing4}", VOICE, CONTROLS)
+    with pytest.raises(EngineError, match="xyz2"):
+        engine.check("他重{xyz2}返")
+    engine.check("他重{chong2}返")
 
 
 def test_numbers_and_latin_are_spoken_not_dropped(engine):

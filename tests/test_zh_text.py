@@ -150,3 +150,15 @@ def test_bad_dictionary_names_the_file(tmp_path):
     path.write_text('[readings]\n"乐队" = "yue4"\n', encoding="utf-8")
     with pytest.raises(InputError, match="readings.toml.*one syllable per character"):
         UserDictionary.load(path)
+
+
+def test_erhua_merges_into_the_syllable_before():
+    assert syllables("一点儿") == ["yi4", "dianr3"]
+    assert syllables("你去哪儿") == ["ni3", "qu4", "nar3"]
+    assert syllables("我的女儿") == ["wo3", "de5", "nv3", "er2"]  # a daughter, not erhua
+    assert split_syllable("dianr3") == ("d", "ian3", "er5")
+
+
+def test_full_width_digits_and_letters():
+    assert analyse("２０２４年３月").text == "二零二四年三月"
+    assert [t.text for t in analyse("用ＡＰＰ").tokens if isinstance(t, LatinSpan)] == ["APP"]

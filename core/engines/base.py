@@ -90,6 +90,14 @@ class Engine(Protocol):
         """The voices this engine provides without user input."""
         ...
 
+    def check(self, text: str) -> None:
+        """Raise ``EngineError`` if ``text`` cannot be spoken; cheap, runs no model.
+
+        Called for every line before any audio is made, so a bad line late in a job
+        stops it before the first stem is written.
+        """
+        ...
+
     def synthesize(
         self,
         text: str,

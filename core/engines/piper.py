@@ -155,6 +155,9 @@ class PiperEngine:
             raise EngineError(f"nothing to say in {text!r}")
         return phonemes_to_ids(phonemes, self.config.phoneme_id_map)
 
+    def check(self, text: str) -> None:
+        self.phoneme_ids(text)
+
     def _feeds(self, ids: list[int], length_scale: float, dp_noise: np.ndarray) -> dict:
         x = np.array([ids], dtype=np.int64)
         return {

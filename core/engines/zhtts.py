@@ -23,7 +23,9 @@ import numpy as np
 from ..errors import EngineError, ModelMissingError
 from ..timebase import seconds_to_samples
 from ..text.overrides import OverrideError
-from ..text.zh_frontend import FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Token, Utterance, analyse
+from ..text.zh_frontend import (
+    FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Reading, Token, Utterance, analyse,
+)
 from ..text.userdict import UserDictionary
 from .base import Capabilities, DurationControl, Engine, Synthesis, SynthesisControls, Voice
 from .baker_phones import PhoneError, phones_for
@@ -119,6 +121,14 @@ class ZhttsEngine:
         except PhoneError as e:
             raise EngineError(f"line {line!r}: {e}") from None
 
+    def check(self, text: str) -> None:
+        """Raise ``EngineError`` naming the line if it cannot be spoken; runs no model.
+
+        Cheap (front end and phone-set lookup only), so a caller can check every line before
+        any audio is made.
+        """
+        self._parts(text, self.analyse(text))
+
     def phone_ids(self, text: str) -> list[int]:
         """The ids the acoustic model gets for a line with no Latin spans (for tests and tools)."""
         return list(self._parts(text, self.analyse(text))[0].ids)
@@ -128,7 +138,7 @@ class ZhttsEngine:
         run: list[Token] = []
         for token in (*utterance.tokens, None):
             if token is None or isinstance(token, LatinSpan):
-                if any(not hasattr(t, "strength") for t in run):  # has at least one reading
+                if any(isinstance(t, Reading) for t in run):
                     ids = [self.symbol_to_id[p] for p in self.phones(run, text)] + [self.symbol_to_id["eos"]]
                     parts.append(_Part(ids=tuple(ids)))
                 run = []
@@ -223,10 +233,11 @@ class ZhttsEngine:
         if controls.emotion is not None and not controls.emotion.is_neutral():
             warnings.append("zh-baker has no emotion control; emotion ignored")
         with self._lock:
-            naturals = [self._natural_samples(p, controls) for p in parts]
+            takes = [self._natural(p, controls) for p in parts]
+            naturals = [n for n, _ in takes]
             natural = sum(naturals)
             if target_seconds is None:
-                audio = [self._speak(p, None, controls) for p in parts]
+                audio = [a if a is not None else self._speak(p, None, controls) for p, (_, a) in zip(parts, takes)]
                 method = "natural"
             else:
                 audio = self._speak_to_target(parts, naturals, target_seconds, controls, warnings)
@@ -262,12 +273,14 @@ class ZhttsEngine:
             used += len(chunk)
         return audio
 
-    def _natural_samples(self, part: _Part, controls: SynthesisControls) -> int:
+    def _natural(self, part: _Part, controls: SynthesisControls) -> tuple[int, np.ndarray | None]:
+        """A part's natural length in samples; for English parts also the audio already made."""
         if part.ids:
-            return self.frames(part.ids, 1.0) * HOP
+            return self.frames(part.ids, 1.0) * HOP, None
         engine, voice = self._english_engine()
         result = engine.synthesize(part.english, voice, controls, None)
-        return round(len(result.audio) * SAMPLE_RATE / result.sample_rate)
+        audio = _resample(result.audio, result.sample_rate)
+        return len(audio), audio
 
     def _speak(self, part: _Part, samples: int | None, controls: SynthesisControls, natural: int = 0) -> np.ndarray:
         if part.ids:

@@ -18,6 +18,13 @@ from .userdict import UserDictionary
 from .zh_normalize import normalize_zh
 
 MINOR_PAUSE = set("，、；：,;:—")
+# Full-width digits, letters and number signs (common in Chinese typing) -> ASCII, one to one,
+# so override columns stay right and the number rules see them.
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
+                                          0xFF05, 0xFF0B, 0xFF0D, 0xFF0E]}
+# Words where 儿 is the rhotic suffix, not a syllable of its own (哪儿 nǎr, 一点儿 yìdiǎnr);
+# pypinyin reads every 儿 as ér, so erhua is recognised from the character before it.
+ERHUA_BEFORE = set("哪这那点会块玩孩事味空活边头伴圈谱馅")
 MAJOR_PAUSE = set("。！？!?…．")
 
 
@@ -71,7 +78,7 @@ class LatinRefused(ValueError):
 
 def analyse(text: str, options: FrontendOptions = FrontendOptions()) -> Utterance:
     """Raise ``OverrideError`` for a malformed inline reading, ``LatinRefused`` per policy."""
-    pieces = parse_overrides(options.dictionary.replace_words(text))
+    pieces = parse_overrides(options.dictionary.replace_words(text.translate(_HALF_WIDTH)))
     chars, forced = _normalise(pieces)
     _apply_dictionary(chars, forced, options.dictionary)
     normalised = "".join(chars)
@@ -96,6 +103,7 @@ def analyse(text: str, options: FrontendOptions = FrontendOptions()) -> Utteranc
         elif not ch.isspace() and ch not in "\"'“”‘’「」『』《》〈〉()（）[]【】":
             silent.append(ch)
         i += 1
+    tokens = _merge_erhua(tokens)
     while tokens and isinstance(tokens[-1], Pause):  # the engine ends every line in silence
         tokens.pop()
     while tokens and isinstance(tokens[0], Pause):
@@ -146,6 +154,19 @@ def _latin(word: str, policy: LatinPolicy, line: str) -> list[Token]:
             f"or choose the Latin policy 'spell' or 'english' (--latin)"
         )
     return [LatinSpan(word.rstrip("."))]
+
+
+def _merge_erhua(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    for token in tokens:
+        prev = out[-1] if out else None
+        if (isinstance(token, Reading) and token.char == "儿" and token.source == "g2p"
+                and isinstance(prev, Reading) and prev.source == "g2p" and prev.char in ERHUA_BEFORE):
+            # dian3 + er -> dianr3: the final takes the r colouring (Baker: d ian3 er5).
+            out[-1] = Reading(prev.char + "儿", prev.syllable[:-1] + "r" + prev.syllable[-1], "g2p")
+            continue
+        out.append(token)
+    return out
 
 
 def _add_pause(tokens: list[Token], strength: str) -> None:

@@ -1,0 +1,180 @@
+"""CLI subcommands for timelines: ``otio``, ``conform``, ``mux``, and the timeline/delivery
+options ``srt`` shares with them. Registered from ``cli.build_parser``."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from dubline.core.cache import default_audio_cache
+from dubline.core.conform import conform_pass, previous_stems
+from dubline.core.deliver import ENCODINGS, DeliveryOptions, deliver
+from dubline.core.errors import InputError
+from dubline.core.loudness import LoudnessOptions
+from dubline.core.mux import MODES, MuxOptions, mux
+from dubline.core.otio_read import OtioReadOptions, load_timeline, lines_from_timeline
+from dubline.core.otio_write import FORMATS, PlacedStem, dub_timeline, write_timeline
+from dubline.core.render import DubOptions
+from dubline.core.timebase import FrameRate
+from dubline.core.timeline_info import TimelineInfo
+
+
+def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> None:
+    """Cache, timeline export and delivery options for every rendering subcommand."""
+    p.add_argument("--timeline", default=timeline_default,
+                   help=f"timeline files to write, comma-separated from {','.join(FORMATS)} "
+                        f"(default: {timeline_default or 'none'})")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help=f"synthesis cache (default: {default_audio_cache()})")
+    p.add_argument("--no-cache", action="store_true", help="synthesize everything afresh")
+    p.add_argument("--deliver", default="",
+                   help=f"also write loudness-normalised delivery files: comma-separated from "
+                        f"{','.join(ENCODINGS)} (dialogue.wav is always written with them)")
+    p.add_argument("--loudness", type=float, default=-23.0,
+                   help="integrated loudness target for --deliver in LUFS (-23 EBU R128, -16 web)")
+
+
+def _formats(text: str, known) -> list[str]:
+    names = [f.strip() for f in (text or "").split(",") if f.strip()]
+    unknown = [f for f in names if f not in known]
+    if unknown:
+        raise InputError(f"unknown format(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return names
+
+
+def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo) -> DubOptions:
+    cache = None if args.no_cache else (args.cache_dir or default_audio_cache())
+    return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
+
+
+def export(report, lines, info: TimelineInfo, args, source_timeline=None) -> None:
+    """Timeline files and delivery files beside the rendered stems."""
+    out = Path(args.out)
+    formats = _formats(args.timeline, FORMATS)
+    if formats:
+        by_id = {r.id: r for r in report.lines}
+        stems = [PlacedStem(line, by_id[line.id].file) for line in lines if line.id in by_id]
+        voices = sorted({r.voice for r in report.lines})
+        label = voices[0] if len(voices) == 1 else "mixed voices"
+        timeline = dub_timeline(stems, info, label, source_timeline)
+        for f in write_timeline(timeline, out, "dub", formats):
+            print(f"timeline -> {f}")
+    deliveries = _formats(args.deliver, ENCODINGS)
+    if deliveries:
+        done = deliver(report.track, out / "delivery",
+                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)))
+        n = done.normalised
+        if n is not None:
+            print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "
+                  f"-> {', '.join(str(f.name) for f in done.files)}")
+
+
+def _read_options(args) -> OtioReadOptions:
+    return OtioReadOptions(track=args.track, markers=args.markers,
+                           rate=FrameRate.parse(args.fps) if args.fps else None,
+                           sample_rate=args.sample_rate)
+
+
+def cmd_otio(args: argparse.Namespace) -> int:
+    from dubline.bridge.cli import dub_catalog, dub_options, run_dub
+
+    timeline = load_timeline(args.file)
+    found = lines_from_timeline(timeline, _read_options(args), Path(args.file))
+    print(f"{len(found.lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
+          f"({found.info.rate} fps, starts {found.info.start_timecode})")
+    options = with_cache(dub_options(args), args, found.info)
+    report = run_dub(found.lines, options, dub_catalog(args), quiet=args.quiet)
+    export(report, found.lines, options.timeline, args, timeline)
+    return 0
+
+
+def cmd_conform(args: argparse.Namespace) -> int:
+    from dubline.bridge.cli import dub_catalog, dub_options, run_dub
+
+    read = _read_options(args)
+    old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
+    timeline = load_timeline(args.new)
+    new = lines_from_timeline(timeline, read, Path(args.new))
+    options = with_cache(dub_options(args), args, new.info)
+    passes = conform_pass(old.lines, new.lines, options, dub_catalog(args))
+    changes = next(passes)
+    print(f"conform {args.old} -> {args.new}")
+    print(changes.summary())
+    before = {Path(p).name for p in previous_stems(args.out)}
+    report = run_dub(new.lines, options, quiet=args.quiet, events=passes)
+    if report.cache:
+        print(f"model calls {report.cache['model_calls']}, re-fits {report.cache['refits']}, "
+              f"reused {report.cache['fitted_hits']}")
+    for name in sorted(before - {Path(r.file).name for r in report.lines}):
+        print(f"removed lines/{name}")
+    export(report, new.lines, options.timeline, args, timeline)
+    return 0
+
+
+def cmd_mux(args: argparse.Namespace) -> int:
+    out = mux(args.video, args.dub, args.output,
+              MuxOptions(mode=args.mode, original_gain_db=args.original_gain))
+    print(f"muxed -> {out}")
+    return 0
+
+
+def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--track", help="dialogue track name (default: tracks named like Dialogue/Subtitles)")
+    p.add_argument("--markers", action="store_true", help="also read markers as lines")
+    p.add_argument("--fps", help="override the timeline rate (e.g. '29.97 NDF')")
+
+
+def add_parsers(sub, add_dub_options) -> None:
+    p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
+    p.add_argument("file", type=Path)
+    add_dub_options(p)
+    add_timeline_read_options(p)
+    add_output_options(p, "otio,fcp7")
+    p.set_defaults(func=cmd_otio)
+
+    p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    add_dub_options(p)
+    add_timeline_read_options(p)
+    add_output_options(p, "otio,fcp7")
+    p.set_defaults(func=cmd_conform)
+
+    p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")
+    p.add_argument("video", type=Path)
+    p.add_argument("dub", type=Path, help="an output folder (its track.wav) or an audio file")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--mode", choices=MODES, default="add",
+                   help="add a new audio stream (default), replace the original, or mix with it")
+    p.add_argument("--original-gain", type=float, default=-12.0,
+                   help="original audio level under the dub in --mode mix (dB, default -12)")
+    p.set_defaults(func=cmd_mux)
+
+
+def srt_timeline(args: argparse.Namespace, lines, options: DubOptions):
+    """For ``dubline srt``: the timeline clock from --fps/--start, or None when not asked."""
+    if not (args.timeline or args.start or args.deliver):
+        return None
+    if (args.timeline or args.start) and not args.fps:
+        raise InputError("--timeline and --start need --fps (the timeline's frame rate)")
+    rate = FrameRate.parse(args.fps) if args.fps else FrameRate(25)
+    return TimelineInfo.at(Path(args.file).stem, rate, args.start or "00:00:00:00", options.sample_rate)
+
+
+def add_srt_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--start", help="timeline start timecode, e.g. 01:00:00:00 (needs --fps)")
+    add_output_options(p, "")
+
+
+def run_srt(args, lines, options: DubOptions, catalog) -> None:
+    from dubline.bridge.cli import run_dub
+
+    info = srt_timeline(args, lines, options)
+    if info is None:
+        run_dub(lines, replace(options, cache_dir=None if args.no_cache else args.cache_dir), catalog,
+                quiet=args.quiet)
+        return
+    options = with_cache(options, args, info)
+    report = run_dub(lines, options, catalog, quiet=args.quiet)
+    export(report, lines, options.timeline, args)
+

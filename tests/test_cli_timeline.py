@@ -10,7 +10,7 @@ from dubline.bridge.cli import main
 from dubline.core.bwf import read_time_reference
 from dubline.core.timebase import FrameRate
 
-from otio_fixtures import dialogue_timeline, write
+from tests.otio_fixtures import dialogue_timeline, write
 from test_bwf import mediainfo_delay_samples
 
 DF = FrameRate.parse("29.97 DF")

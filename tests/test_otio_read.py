@@ -8,7 +8,7 @@ from dubline.core.errors import InputError, TimeFormatError
 from dubline.core.otio_read import OtioReadOptions, exact_rate, read_otio
 from dubline.core.timebase import FrameRate
 
-from otio_fixtures import dialogue_timeline, marker_timeline, nested_timeline, write
+from tests.otio_fixtures import dialogue_timeline, marker_timeline, nested_timeline, write
 
 
 @pytest.mark.parametrize("label, start_frame, start_sample", [

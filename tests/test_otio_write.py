@@ -11,7 +11,7 @@ from dubline.core.otio_write import PlacedStem, dub_timeline, write_timeline
 from dubline.core.timebase import FrameRate, TimeRange
 from dubline.core.timeline_info import TimelineInfo
 
-from otio_fixtures import dialogue_timeline, write
+from tests.otio_fixtures import dialogue_timeline, write
 
 RATES = ["24000/1001", "24", "25", "30000/1001", "29.97 DF", "30", "50", "60000/1001", "59.94 DF", "60"]
 

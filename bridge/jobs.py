@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dubline.core.audio import atomic_path, file_sha256
+from dubline.core.files import atomic_path, file_sha256
 from dubline.core.render import DubOptions, Slot
 from dubline.core.report import LineResult
 from google.protobuf import json_format

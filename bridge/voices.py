@@ -11,7 +11,8 @@ from pathlib import Path
 import grpc
 import numpy as np
 import soundfile as sf
-from dubline.core.audio import atomic_path, write_wav
+from dubline.core.audio import write_wav
+from dubline.core.files import atomic_path
 from dubline.core.catalog import Catalog
 from dubline.core.engines.base import Voice
 from dubline.core.errors import InputError

@@ -1,10 +1,6 @@
 """Audio primitives: resampling, silence detection, fades, and atomic WAV writing."""
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +8,7 @@ import soundfile as sf
 import soxr
 
 from .errors import InputError, OutputError
+from .files import atomic_path
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 
@@ -67,24 +64,6 @@ def peak_safe(audio: np.ndarray, ceiling: float = 0.98) -> np.ndarray:
     return audio * (ceiling / peak) if peak > ceiling else audio
 
 
-@contextmanager
-def atomic_path(path: Path):
-    """Yield a temp path beside ``path``; rename over it only if the block succeeds."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror}") from e
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def subtype(bit_depth: int) -> str:
     try:
         return _SUBTYPES[bit_depth]
@@ -106,11 +85,3 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     except (sf.LibsndfileError, RuntimeError) as e:
         raise InputError(f"{path}: cannot read audio ({e})") from e
     return audio.mean(axis=1).astype(np.float32), sr
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

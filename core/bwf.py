@@ -9,15 +9,13 @@ file still opens everywhere as plain WAV.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .audio import atomic_path
+from .files import atomic_path
 from .errors import InputError, OutputError, Problem
 
 _BEXT_FIXED = 602  # bytes before CodingHistory

@@ -18,8 +18,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, is_dataclass
 from fractions import Fraction
@@ -29,6 +27,7 @@ import numpy as np
 
 from .engines.base import Capabilities, Engine, Synthesis, SynthesisControls, Voice
 from .errors import OutputError
+from .files import atomic_path, file_sha256
 from .fit import FitPolicy, FitResult, fit_line
 from .paths import cache_dir
 from .stretch import stretch_to
@@ -46,23 +45,19 @@ def default_audio_cache() -> Path:
 _file_hashes: dict[tuple[str, int, int], str] = {}
 
 
-def file_sha256(path: Path) -> str:
-    """Content hash of a file, memoised by (path, size, mtime)."""
+def content_hash(path: Path) -> str:
+    """``files.file_sha256``, memoised by (path, size, mtime): keys hash references often."""
     st = Path(path).stat()
     memo = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
     if memo not in _file_hashes:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _file_hashes[memo] = h.hexdigest()
+        _file_hashes[memo] = file_sha256(path)
     return _file_hashes[memo]
 
 
 def _canonical(value):
     """JSON-able form of keys: paths become content hashes, Fractions exact strings."""
     if isinstance(value, Path):
-        return {"sha256": file_sha256(value)} if value.is_file() else {"path": str(value)}
+        return {"sha256": content_hash(value)} if value.is_file() else {"path": str(value)}
     if isinstance(value, Fraction):
         return f"{value.numerator}/{value.denominator}"
     if is_dataclass(value) and not isinstance(value, type):
@@ -174,11 +169,8 @@ class AudioCache:
         buf = io.BytesIO()
         np.savez(buf, audio=np.asarray(audio, dtype=np.float32), meta=np.array(json.dumps(meta)))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(buf.getvalue())
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(buf.getvalue())
         except OSError as e:
             raise OutputError(f"cache {self.root}: cannot write {path.name}: {e}") from e
 

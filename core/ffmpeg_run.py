@@ -6,11 +6,10 @@ container) and are renamed into place only when ffmpeg succeeded: nothing half-w
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from .errors import OutputError
+from .files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
     except ImportError as e:
         raise OutputError("encoding and muxing need the imageio-ffmpeg package "
-                          "(pip install 'dubline[delivery]')") from e
+                          "(pip install ffmpeg-python imageio-ffmpeg)") from e
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -30,21 +29,14 @@ def run_to(stream_for, target: Path) -> Path:
         import ffmpeg
     except ImportError as e:
         raise OutputError("encoding and muxing need ffmpeg-python "
-                          "(pip install 'dubline[delivery]')") from e
+                          "(pip install ffmpeg-python imageio-ffmpeg)") from e
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        node = stream_for(tmp).global_args("-hide_banner", "-nostdin", "-loglevel", "error")
+    with atomic_path(target, suffix=target.suffix) as tmp:
+        node = stream_for(str(tmp)).global_args("-hide_banner", "-nostdin", "-loglevel", "error")
         log.debug("ffmpeg %s", " ".join(node.get_args()))
-        node.run(cmd=ffmpeg_exe(), overwrite_output=True, capture_stdout=True, capture_stderr=True)
-        os.replace(tmp, target)
-    except ffmpeg.Error as e:
-        Path(tmp).unlink(missing_ok=True)
-        err = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise OutputError(f"{target}: ffmpeg failed: {err[-1] if err else e}") from e
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        try:
+            node.run(cmd=ffmpeg_exe(), overwrite_output=True, capture_stdout=True, capture_stderr=True)
+        except ffmpeg.Error as e:
+            err = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+            raise OutputError(f"{target}: ffmpeg failed: {err[-1] if err else e}") from e
     return target

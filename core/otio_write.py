@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from .errors import OutputError
+from .files import atomic_path
 from .lines import Line
 from .otio_read import NAMESPACE, OUTPUT_TRACK_PREFIX
 from .timebase import round_half_up
@@ -151,12 +150,5 @@ def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[st
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import file_sha256, peak_safe
+from .audio import peak_safe
 from .bwf import BextInfo, write_bwf
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .engines.base import SynthesisControls, Voice
 from .errors import DublineError, InputError, Problem
+from .files import file_sha256
 from .fit import FitPolicy, fit_line
 from .lines import Line
 from .report import DubReport, LineResult, write_report

@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .audio import atomic_path
+from .files import atomic_path
 
 
 @dataclass(frozen=True)

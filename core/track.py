@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .audio import atomic_path, peak_safe, read_wav, subtype
+from .audio import peak_safe, read_wav, subtype
+from .files import atomic_path
 from .bwf import BextInfo, stamp
 
 

@@ -1,5 +1,4 @@
 """Fitting policy on the real Piper engine, plus a plain engine without duration control."""
-from fractions import Fraction
 
 import numpy as np
 import pytest

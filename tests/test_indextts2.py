@@ -177,7 +177,6 @@ def test_emotion_plan_follows_indextts2_precedence_and_normalisation():
 
 
 def test_conditioning_computed_once_per_voice_content(engine, refs, tiny_checkpoint, tmp_path):
-    from dubline.core.engines.indextts2 import IndexTTS2Engine
 
     calls = []
     hook = engine.model.w2v.register_forward_hook(lambda *a: calls.append(1))

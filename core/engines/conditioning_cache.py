@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ class ConditioningCache:
         self.stats = CacheStats()
 
     def get(self, kind: str, key: str, compute: Callable[[], dict], device) -> dict:
-        import torch
 
         full = f"{kind}-{key}"
         with self._lock:
@@ -89,12 +88,5 @@ class ConditioningCache:
         path = self._path(full)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({k: v.detach().cpu() for k, v in value.items()}, f)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp:
+            torch.save({k: v.detach().cpu() for k, v in value.items()}, tmp)

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EngineError, VoiceError
-from ..lines import Emotion
 from ..reference import load_reference
 from .base import Capabilities, DurationControl, Synthesis, SynthesisControls, Voice
 from .conditioning_cache import ConditioningCache, audio_key

@@ -174,7 +174,6 @@ class IndexTTS2Model:
 
     # ---- conditioning ---------------------------------------------------------------
     def _w2v_features(self, audio_16k: np.ndarray):
-        import torch
 
         inputs = self.features(audio_16k, sampling_rate=16000, return_tensors="pt")
         out = self.w2v(

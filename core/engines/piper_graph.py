@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audio import atomic_path, file_sha256
+from ..files import atomic_path, file_sha256
 from ..errors import ModelMissingError
 
 log = logging.getLogger(__name__)

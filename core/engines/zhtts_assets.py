@@ -13,11 +13,11 @@ import importlib.util
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelMissingError
+from ..files import atomic_path
 from ..paths import cache_dir as default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -107,17 +107,10 @@ def patch_random_ops(model_bytes: bytes, seed: int) -> tuple[bytes, int]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def runnable_acoustic(source: Path, cache_dir: Path, seed: int) -> tuple[Path, str]:

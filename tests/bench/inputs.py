@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubline.core.audio import atomic_path
+from dubline.core.files import atomic_path
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

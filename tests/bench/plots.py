@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dubline.core.audio import atomic_path
+from dubline.core.files import atomic_path
 
 
 def _pyplot():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dubline.core.audio import atomic_path
+from dubline.core.files import atomic_path
 
 from .sweep import FACTORS
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dubline.core.cache import digest
 from dubline.core.files import atomic_path, file_sha256
 from dubline.core.render import DubOptions, Slot
 from dubline.core.report import LineResult
@@ -89,12 +90,12 @@ class JobRecord:
 
 
 def line_key(slot: Slot, options: DubOptions) -> str:
-    """Everything that determines a line's stem, hashed."""
+    """Everything that determines a line's stem, hashed; reference clips by their content."""
     ln = slot.line
-    parts = [ln.id, ln.text, slot.voice.name, slot.voice.engine, str(slot.voice.reference or ""),
-             slot.start, slot.end, slot.gap if options.fit.borrow_gap else 0, str(slot.file),
-             options.sample_rate, options.bit_depth, repr(options.fit), options.seed, repr(ln.emotion)]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    return digest({"id": ln.id, "text": ln.text, "voice": slot.voice, "emotion": ln.emotion,
+                   "samples": [slot.start, slot.end], "gap": slot.gap if options.fit.borrow_gap else 0,
+                   "file": str(slot.file), "rate": options.sample_rate, "bits": options.bit_depth,
+                   "fit": options.fit, "seed": options.seed})
 
 
 class JobStore:
@@ -144,15 +145,15 @@ class JobStore:
         with atomic_path(self._line_path(job_id, result.id)) as tmp:
             tmp.write_text(json.dumps({"key": key, "result": result.to_dict()}), encoding="utf-8")
 
-    def reusable(self, job_id: str, slot: Slot, options: DubOptions) -> LineResult | None:
-        """The stored result for ``slot`` if nothing that determines it changed and its stem is intact."""
+    def reusable(self, job_id: str, slot: Slot, key: str) -> LineResult | None:
+        """The stored result for ``slot`` if its ``line_key`` is unchanged and its stem is intact."""
         path = self._line_path(job_id, slot.line.id)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         r = data["result"]
-        if data.get("key") != line_key(slot, options):
+        if data.get("key") != key:
             return None
         stem = Path(r["file"])
         if stem != slot.file.resolve() or not stem.is_file() or file_sha256(stem) != r["sha256"]:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from dubline.core.catalog import Catalog
 from dubline.core.errors import DublineError
 from dubline.core.lines import Line
-from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub, plan
+from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub
 
 from . import convert
 from ._proto import dubline_pb2 as pb
@@ -82,15 +82,17 @@ class JobRunner:
         await queue.call(self.store.save_job, job)
         rate = options.sample_rate
 
+        keys: dict[str, str] = {}  # line id -> line_key, filled as dub() offers each slot
+
         def reuse(slot):
-            return self.store.reusable(job.id, slot, options)
+            keys[slot.line.id] = key = line_key(slot, options)
+            return self.store.reusable(job.id, slot, key)
 
         def step(gen):
             return next(gen, _END)
 
         gen = dub(lines, replace(options, reuse=reuse, keep_going=True), self.catalog)
         try:
-            keys = await queue.call(self._keys, lines, options)
             while True:
                 if job.cancel.is_set():
                     await queue.call(gen.close)
@@ -122,10 +124,6 @@ class JobRunner:
             await self._finish(queue, job, pb.JOB_STATE_FAILED)
             return
         await self._finish(queue, job, pb.JOB_STATE_FAILED if job.errors else pb.JOB_STATE_DONE)
-
-    def _keys(self, lines: list[Line], options: DubOptions) -> dict[str, str]:
-        # plan() is cheap (no audio); dub() plans the same slots again.
-        return {slot.line.id: line_key(slot, options) for slot in plan(lines, options, self.catalog)}
 
     async def _finish(self, queue: DeviceQueue, job: JobRecord, state: int) -> None:
         job.state = state

@@ -49,3 +49,23 @@ def test_origins():
     assert origin_allowed(None) and origin_allowed("null") and origin_allowed("uxp://x")
     assert origin_allowed("http://localhost:8080") and origin_allowed("http://[::1]:1")
     assert not origin_allowed("https://evil.example") and not origin_allowed("http://localhost.evil.example")
+
+
+def test_resume_key_follows_reference_content_not_path(tmp_path):
+    from fractions import Fraction
+
+    from dubline.bridge.jobs import line_key
+    from dubline.core.engines.base import Voice
+    from dubline.core.lines import Line
+    from dubline.core.render import DubOptions, Slot
+    from dubline.core.timebase import TimeRange
+
+    ref = tmp_path / "ref.wav"
+    ref.write_bytes(b"first take")
+    line = Line("1", "Hello there.", TimeRange(0, 1000, Fraction(1000)))
+    slot = Slot(line, Voice("anna", "indextts2", "en", reference=ref), 0, 48000, 0, tmp_path / "1.wav")
+    options = DubOptions(tmp_path)
+    before = line_key(slot, options)
+    assert line_key(slot, options) == before
+    ref.write_bytes(b"a different voice")
+    assert line_key(slot, options) != before

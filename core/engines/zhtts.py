@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import resample
 from ..errors import EngineError, ModelMissingError
 from ..timebase import seconds_to_samples
 from ..text.overrides import OverrideError
@@ -279,7 +280,7 @@ class ZhttsEngine:
             return self.frames(part.ids, 1.0) * HOP, None
         engine, voice = self._english_engine()
         result = engine.synthesize(part.english, voice, controls, None)
-        audio = _resample(result.audio, result.sample_rate)
+        audio = resample(result.audio, result.sample_rate, SAMPLE_RATE)
         return len(audio), audio
 
     def _speak(self, part: _Part, samples: int | None, controls: SynthesisControls, natural: int = 0) -> np.ndarray:
@@ -291,7 +292,7 @@ class ZhttsEngine:
         engine, voice = self._english_engine()
         target = None if samples is None else Fraction(samples, SAMPLE_RATE)
         result = engine.synthesize(part.english, voice, controls, target)
-        return _resample(result.audio, result.sample_rate)
+        return resample(result.audio, result.sample_rate, SAMPLE_RATE)
 
     def _english_engine(self) -> tuple[Engine, Voice]:
         if self._english is None:
@@ -300,10 +301,3 @@ class ZhttsEngine:
             self._english = self.options.english()
         return self._english
 
-
-def _resample(audio: np.ndarray, rate: int) -> np.ndarray:
-    if rate == SAMPLE_RATE:
-        return audio.astype(np.float32)
-    import soxr
-
-    return soxr.resample(audio.astype(np.float32), rate, SAMPLE_RATE, quality="HQ").astype(np.float32)

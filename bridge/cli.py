@@ -83,6 +83,8 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
                     tqdm.write(f"failed: {event.error}", file=sys.stderr)
             elif isinstance(event, JobDone):
                 report = event.report
+    if report is None:  # dub() always ends with JobDone unless it raised
+        raise RuntimeError("the dub ended without a report")
     s = report.summary()
     methods = ", ".join(f"{k} {v}" for k, v in sorted(s["methods"].items()))
     print(f"{s['lines']} lines -> {report.track} ({methods}; flagged {s['flagged']}, failed {s['failed']})")

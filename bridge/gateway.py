@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
 from aiohttp import WSCloseCode, WSMsgType, web
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from ._proto import dubline_pb2 as pb
 from .auth import bearer_ok
@@ -50,7 +53,7 @@ class Gateway:
         self.loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
         # Method name -> (service coroutine, request type); WatchJob is routed separately.
         s = service
-        self.unary = {
+        self.unary: dict[str, tuple[Callable[[Any], Awaitable[Message]], type[Message]]] = {
             "GetServerInfo": (s.get_server_info, pb.GetServerInfoRequest),
             "Synthesize": (s.synthesize, pb.SynthesizeRequest),
             "SubmitJob": (s.submit_job, pb.SubmitJobRequest),
@@ -74,7 +77,9 @@ class Gateway:
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.host, self.port)
         await site.start()
-        return site._server.sockets[0].getsockname()[1]
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        return server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self.runner:
@@ -152,8 +157,9 @@ class Gateway:
             event = first
             while True:
                 await response.write(json.dumps(to_json(event)).encode() + b"\n")
-                event = await anext(events, None)
-                if event is None:
+                try:
+                    event = await anext(events)
+                except StopAsyncIteration:
                     break
         finally:
             await events.aclose()

@@ -45,7 +45,7 @@ class JobRecord:
     out_dir: Path
     device: str
     created_ms: int = field(default_factory=lambda: int(time.time() * 1000))
-    state: int = pb.JOB_STATE_QUEUED
+    state: pb.JobState = pb.JOB_STATE_QUEUED
     results: dict[int, pb.LineResult] = field(default_factory=dict)
     errors: list[pb.LineError] = field(default_factory=list)
     reused: int = 0

@@ -125,7 +125,7 @@ class JobRunner:
             return
         await self._finish(queue, job, pb.JOB_STATE_FAILED if job.errors else pb.JOB_STATE_DONE)
 
-    async def _finish(self, queue: DeviceQueue, job: JobRecord, state: int) -> None:
+    async def _finish(self, queue: DeviceQueue, job: JobRecord, state: pb.JobState) -> None:
         job.state = state
         await queue.call(self.store.save_job, job)
         await job.emit(job_done=pb.JobDone(job=job.message()))

@@ -11,7 +11,7 @@ import io
 import logging
 import platform
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,7 +264,7 @@ class DublineService:
         except KeyError:
             raise not_found(f"no job {job_id!r} (ListJobs shows the jobs this daemon knows)") from None
 
-    async def watch_job(self, req: pb.WatchJobRequest) -> AsyncIterator[pb.JobEvent]:
+    async def watch_job(self, req: pb.WatchJobRequest) -> AsyncGenerator[pb.JobEvent, None]:
         """Replay the job's events, then follow it until JobDone.
 
         A job not submitted ``detached`` is cancelled when its last watcher goes away.

@@ -47,11 +47,13 @@ def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo
     return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
 
 
-def export(report, lines, info: TimelineInfo, args, source_timeline=None) -> None:
+def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
     """Timeline files and delivery files beside the rendered stems."""
     out = Path(args.out)
     formats = _formats(args.timeline, FORMATS)
-    if formats:
+    if formats and info is None:
+        raise InputError("--timeline needs the timeline's frame rate: give --fps")
+    if formats and info is not None:
         by_id = {r.id: r for r in report.lines}
         stems = [PlacedStem(line, by_id[line.id].file) for line in lines if line.id in by_id]
         voices = sorted({r.voice for r in report.lines})

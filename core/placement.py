@@ -141,7 +141,7 @@ def plan_placements(results: Iterable[LineResult], sample_rate: int, options: Pl
         last_on_track[d["track"]] = d
     placements = []
     for d in drafts:
-        r: LineResult = d["result"]
+        r = d["result"]
         start_ticks, end_ticks = ticks_of_frame(d["start"], rate), ticks_of_frame(d["end"], rate)
         bad_ticks |= start_ticks.denominator != 1 or end_ticks.denominator != 1
         placements.append(Placement(

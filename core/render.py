@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .audio import peak_safe
 from .bwf import BextInfo, write_bwf
@@ -108,7 +109,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
     problems, seen, names, slots = [], set(), set(), []
     for i, line in enumerate(ordered):
-        where = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
+        where: dict[str, Any] = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
         if line.id in seen:
             problems.append(Problem(f"duplicate line id {line.id!r}", **where))
         seen.add(line.id)
@@ -177,7 +178,7 @@ def _bext(start_sample: int, options: DubOptions, description: str, reference: s
     return BextInfo(time_reference=origin, description=description, originator_reference=reference[:32])
 
 
-def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Iterator[DubEvent]:
+def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Generator[DubEvent, None, None]:
     """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json."""
     catalog = catalog or Catalog()
     slots = plan(lines, options, catalog)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pysrt
 
@@ -115,7 +116,9 @@ def split_speaker(text: str) -> tuple[str | None, str]:
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
     """Blank-line separated blocks with the 1-based line number each starts on."""
-    blocks, current, start = [], [], 0
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
     for number, raw in enumerate(text.splitlines(), 1):
         if raw.strip():
             if not current:
@@ -167,7 +170,7 @@ def _normal_timing(m: re.Match) -> str:
 def _validate(cues: list[Cue], path: Path, options: SrtOptions) -> tuple[list[Cue], list[Problem]]:
     problems, kept = [], []
     for i, cue in enumerate(cues):
-        where = dict(file=path, line=cue.line, cue=cue.number)
+        where: dict[str, Any] = dict(file=path, line=cue.line, cue=cue.number)
         if not cue.text:
             problems.append(Problem("empty text", **where))
             continue
@@ -213,7 +216,7 @@ def read_srt(path: Path | str, options: SrtOptions = SrtOptions()) -> list[Line]
     return [
         Line(id=_unique_id(c.number, c.line, seen), text=c.text, range=c.range, speaker=c.speaker,
              source=SourceRef(path, c.line, c.number))
-        for seen in [set()] for c in cues
+        for seen in [set[str]()] for c in cues
     ]
 
 

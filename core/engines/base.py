@@ -6,6 +6,8 @@ dropped.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -62,12 +64,40 @@ class SynthesisControls:
     emotion: Emotion | None = None
 
 
+@dataclass(frozen=True)
+class DurationTarget:
+    """How long a line's *speech* (first phoneme to last, edge silences excluded) should last.
+
+    The engine clamps the factor (``speech_seconds`` / natural speech length) into
+    ``[min_factor, max_factor]`` intersected with its own safe range, so one synthesis run
+    lands where the fitting policy wants it; fitting stretches only what remains.
+    """
+
+    speech_seconds: Fraction
+    min_factor: float = 0.0
+    max_factor: float = math.inf
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """One synthesis an engine will be asked for (see ``Engine.prepare``)."""
+
+    text: str
+    voice: Voice
+    controls: SynthesisControls
+    target: DurationTarget | None = None
+
+
 @dataclass
 class Synthesis:
     """What an engine made for one line.
 
     ``audio`` is mono float32 in [-1, 1] at ``sample_rate`` (the engine's own rate).
-    ``natural_seconds`` is how long the engine speaks the line unforced (raw, untrimmed);
+    ``natural_seconds`` is how long the engine speaks the line unforced, speech only, known
+    from the model's own alignment (phoneme durations, token counts), also when a target was
+    given; ``speech`` is the ``[first, end)`` sample span of the speech inside ``audio``,
+    from the same alignment (None: the engine has none, fitting falls back to detecting
+    silence); ``factor`` is the speech length achieved natively / natural.
     ``method`` is "natural" when no target was asked, "native" when the engine's own
     duration control produced the length.
     """
@@ -78,6 +108,8 @@ class Synthesis:
     method: str
     target_seconds: Fraction | None = None
     warnings: list[str] = field(default_factory=list)
+    speech: tuple[int, int] | None = None
+    factor: float = 1.0
 
 
 @runtime_checkable
@@ -98,16 +130,26 @@ class Engine(Protocol):
         """
         ...
 
+    def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
+        """A hint: these syntheses will be asked for next, in this order.
+
+        An engine may batch work ahead (IndexTTS2 runs its GPT over several lines of one
+        voice at once); one that gains nothing from it does nothing. Never changes what
+        ``synthesize`` returns: a prepared and an unprepared call give the same samples.
+        """
+        ...
+
     def synthesize(
         self,
         text: str,
         voice: Voice,
         controls: SynthesisControls,
-        target_seconds: Fraction | None = None,
+        target: DurationTarget | None = None,
     ) -> Synthesis:
-        """Speak ``text``; with a target, aim the raw output at that length natively.
+        """Speak ``text`` once; with a target, aim the speech at it natively.
 
-        Raises ``EngineError`` for text the engine cannot speak. Deterministic for the same
-        text, voice, controls and target.
+        One model run per call: the natural length comes from the model's alignment, not
+        from a separate unforced take. Raises ``EngineError`` for text the engine cannot
+        speak. Deterministic for the same text, voice, controls and target.
         """
         ...

@@ -35,7 +35,7 @@ def to_tone3(written: str) -> str:
     """'chóng' / 'chong2' / 'lǜ' / 'lv4' / 'de' -> 'chong2' / 'lv4' / 'de5' (lower case, v for ü)."""
     text = unicodedata.normalize("NFD", written.strip().lower())
     tone = ""
-    letters = []
+    letters: list[str] = []
     for ch in text:
         if ch in _TONE_MARKS:
             if tone:

@@ -13,11 +13,16 @@ Readings win over the G2P's guess; an inline override in the line wins over both
 from __future__ import annotations
 
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, Problem
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 from .overrides import OverrideError, parse_overrides
 from .pinyin import PinyinError, to_tone3
 
@@ -66,5 +71,5 @@ class UserDictionary:
             pattern = re.escape(word)
             if word[:1].isascii() and word[:1].isalnum():
                 pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
-            text = re.sub(pattern, lambda _m, w=word: self.words[w], text)
+            text = re.sub(pattern, self.words[word].replace('\\', '\\\\'), text)
         return text

@@ -9,7 +9,9 @@ English voice, or refused, as ``LatinPolicy`` says.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from .letters import spell
 from .overrides import Piece, parse_overrides
@@ -139,9 +141,12 @@ def _g2p(text: str) -> list[str]:
     """One tone3 syllable per Han character, '' for everything else, aligned with ``text``."""
     from pypinyin import Style, lazy_pinyin
 
-    out = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda run: ["" for _ in run])
+    # pypinyin's errors callback may return a list (one item per character); its stub says str.
+    per_char = cast(Callable[[str], str], lambda run: ["" for _ in run])
+    out = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=per_char)
     if len(out) != len(text):  # pypinyin grouped something unexpectedly; go char by char
-        out = [lazy_pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda r: [""])[0] for ch in text]
+        one = cast(Callable[[str], str], lambda run: [""])
+        out = [lazy_pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True, errors=one)[0] for ch in text]
     return out
 
 

@@ -13,7 +13,8 @@ def read_digits(digits: str) -> str:
 
 def _read_group(n: int) -> str:
     """0 < n < 10000, with zeros inside the group read once (1005 -> 一千零五)."""
-    out, zero = [], False
+    out: list[str] = []
+    zero = False
     for power in (3, 2, 1, 0):
         d = n // 10**power % 10
         if d == 0:
@@ -38,7 +39,8 @@ def read_integer(n: int) -> str:
     while n:
         groups.append(n % 10000)
         n //= 10000
-    out, need_zero = [], False
+    out: list[str] = []
+    need_zero = False
     for i in range(len(groups) - 1, -1, -1):
         g = groups[i]
         if g == 0:

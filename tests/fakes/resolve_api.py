@@ -359,7 +359,7 @@ class MediaPool(_Api):
         1-based, mediaType 2 = audio; start/endFrame in the media's own frames, converted to
         timeline frames by flooring; never overwrites (an overlapping clip is dropped silently);
         returned items can be invalid (``invalid_every``; assumed: append-returns-bogus)."""
-        tl = self.resolve.project.current
+        tl = self.resolve.project.current  # on whatever page is open (assumed: append-any-page)
         out = []
         for info in clip_infos:
             self.resolve.appends += 1
@@ -616,8 +616,8 @@ class FakeDispatcher:
 
 class FakeFusion:
     """``fusion`` / ``resolve.Fusion()``. On a profile without UI Manager, reading UIManager
-    returns None and puts up the upsell modal that blocks every later API call (assumed:
-    uimanager-upsell)."""
+    returns None and puts up the upsell modal that blocks every later API call
+    (assumed: uimanager-upsell)."""
 
     def __init__(self, resolve):
         self._resolve = resolve

@@ -44,7 +44,6 @@ Fine.
 """
 CASES = {  # rate label, start timecode -> the cue frames after --fps snapping
     "23.976": ("24000/1001", "01:00:00:00"),
-    "25": ("25", "10:00:00:00"),
     "29.97DF": ("29.97 DF", "00:59:50;00"),
 }
 SR = 48000

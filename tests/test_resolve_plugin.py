@@ -162,7 +162,7 @@ def test_no_resolve_at_all(capsys, monkeypatch):
 # -- quirks ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("end_frame", ["exclusive", "inclusive"])
-@pytest.mark.parametrize("profile", ["studio-19", "studio-21", "free-21.0"])
+@pytest.mark.parametrize("profile", ["studio-19", "free-21.0"])
 def test_end_frame_convention_is_measured_on_the_first_clip(daemon, profile, end_frame):
     # Abutting lines: a one-frame-long clip would make Resolve drop the next one.
     fake = with_subs(FakeResolve(rate="24", start_frame=0, profile=profile, end_frame=end_frame),

@@ -28,11 +28,13 @@ function tinyWav() {
   return file;
 }
 
-function main() {
-  const fakePath = path.resolve(arg("--fake", path.join(__dirname, "../premiere/fake_premierepro.js")));
-  const fake = require(fakePath);
-  const objects = fake.registry(arg("--wav", null) || tinyWav());
-  const used = hostMembersUsed(createProgram());
+const DEFAULT_FAKE = path.join(__dirname, "../premiere/fake_premierepro.js");
+
+/** [used members, findings] of the fake at fakePath against the panel program `built`. */
+function fakeFindings(built, fakePath = DEFAULT_FAKE, wav = null) {
+  const fake = require(path.resolve(fakePath));
+  const objects = fake.registry(wav || tinyWav());
+  const used = hostMembersUsed(built);
   const findings = [];
   for (const m of used) {
     const label = `${m.owner}.${m.name}`;
@@ -62,6 +64,12 @@ function main() {
       findings.push(`${label}: the d.ts types it ${m.primitive}, the fake holds ${typeof value}`);
     }
   }
+  return [used, findings];
+}
+
+function main() {
+  const fakePath = path.resolve(arg("--fake", DEFAULT_FAKE));
+  const [used, findings] = fakeFindings(createProgram(), fakePath, arg("--wav", null));
   for (const f of findings) process.stdout.write(`${f}\n`);
   process.stdout.write(`checked ${used.length} premierepro member(s) the panel uses against ${path.basename(fakePath)}: ` +
     `${findings.length} mismatch(es)\n`);
@@ -71,4 +79,6 @@ function main() {
   process.exit(findings.length ? 1 : 0);
 }
 
-main();
+module.exports = { fakeFindings };
+
+if (require.main === module) main();

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from fakes.daemon import start_daemon
-from fakes.resolve_api import ASSUMED, PROFILES, FakeApp, FakeBmd, FakeFusion, FakeResolve, FakeScriptModule
+from fakes.resolve_api import ASSUMED, PROFILES, FakeApp, FakeFusion, FakeResolve, FakeScriptModule
+from fakes.resolve_ui import FakeBmd
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "plugins" / "resolve" / "Dubline.py"

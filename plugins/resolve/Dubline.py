@@ -1,28 +1,15 @@
 """Dubline for DaVinci Resolve: dub the current timeline's subtitles (or markers) in place.
 
-Install: copy this one file into Resolve's Scripts/Utility folder (see plugins/README.md), then
-run Workspace > Scripts > Dubline. It needs the Dubline daemon on this machine (`dubline serve`)
-and its token file; it speaks HTTP/JSON to the daemon's loopback bridge with the Python
-standard library only (Resolve runs it in your own Python).
+One file, Python standard library only (install and use: plugins/README.md). It says which
+Resolve it runs in first, reads the lines, has the local daemon (`dubline serve`, loopback
+HTTP/JSON bridge, token file) dub them, then carries out the daemon's placement plan on the
+timeline it read from: stems into a "Dubline" bin, onto an audio track named after the voice,
+earlier Dubline clips replaced, and the tracks read back into a receipt of what landed.
+Studio gets a window; the free edition from 19.1 (no UI Manager) a console flow; the free
+edition from 21.1 runs no Python scripts, so there the file route of plugins/README.md applies.
 
-What it does: says which Resolve it runs in (product and version, before anything else), reads
-the lines (subtitle item text via GetName(), or timeline markers' notes), sends them as one
-job, waits for the stems, asks the daemon for the placement plan (frames computed once, in
-Dubline), imports the stems into a "Dubline" bin and appends them to an audio track named after
-the voice, on the timeline it read from (made current again if you switched meanwhile), with
-the Edit page open (Resolve deletes clips only there; your page is restored). A re-run first
-removes the clips an earlier run made (their "Dubline " clip name or "dubline:" marker) and
-nothing else. AppendToTimeline never overwrites, its returned items cannot be trusted, and its
-endFrame has been measured both exclusive and inclusive, so the convention is measured on the
-first clip and the tracks are read back into a receipt of what actually landed.
-
-Editions: Studio opens a window (UI Manager). The free edition from 19.1 has no UI Manager
-(asking for it raises a Studio upsell dialog that blocks later calls), so the script runs a
-console flow there (Workspace > Console shows it) configured by DUBLINE_SOURCE (subtitle:1 |
-markers), DUBLINE_VOICE, DUBLINE_SPEAKERS. The free edition from 21.1 runs no Python scripts at
-all; use the timeline files Dubline writes instead (plugins/README.md, "Resolve free 21.1+").
-
-Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE.
+Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE, and for the
+console flow DUBLINE_SOURCE (subtitle:1 | markers), DUBLINE_VOICE, DUBLINE_SPEAKERS.
 """
 import json
 import math

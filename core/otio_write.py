@@ -18,6 +18,7 @@ from .errors import OutputError
 from .files import atomic_path
 from .lines import Line
 from .otio_read import NAMESPACE, OUTPUT_TRACK_PREFIX
+from .otio_resolve import resolve_shaped
 from .timebase import round_half_up
 from .timeline_info import TimelineInfo
 
@@ -140,8 +141,10 @@ def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[st
         except KeyError:
             raise OutputError(f"unknown timeline format {fmt!r} (known: {', '.join(FORMATS)})") from None
         target = Path(out_dir) / f"{stem_name}{suffix}"
+        # .otio in the shape Resolve exports (its importer takes nothing else; otio_resolve.py).
+        shaped = resolve_shaped(timeline) if fmt == "otio" else timeline
         try:
-            text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+            text = otio.adapters.write_to_string(shaped, adapter_name=adapter)
         except Exception as e:  # adapters raise their own exception types
             raise OutputError(f"{target}: the {fmt} adapter could not write the timeline: {e}") from e
         _atomic_write_text(target, text)

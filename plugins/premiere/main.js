@@ -1,23 +1,43 @@
+// @ts-check
 /*
  * Dubline panel for Premiere Pro (UXP): read dialogue (sequence markers or an SRT), send the job
  * to the local Dubline daemon, show per-line progress, then import the stems and overwrite them
  * onto an audio track at the plan's exact tick times, and read back what landed.
  *
  * Host calls go through `env.ppro` (the `premierepro` module), so the same code runs in UXP and,
- * in tests, against a fake of the module in Node.
+ * in tests, against a fake of the module in Node. The file is type-checked against Adobe's
+ * published definitions (npm @adobe/premierepro, pinned in tests/node/package.json): every call
+ * the d.ts types as a Promise is awaited; actions are created and committed inside
+ * project.lockedAccess + executeTransaction, whose callbacks are synchronous.
  */
 "use strict";
+
+/**
+ * @import { premierepro, Project, Sequence, ProjectItem, FolderItem, AudioClipTrackItem, TrackItemSelection }
+ *   from "@adobe/premierepro"
+ * @import { Choices, Plan, Rate, Line } from "./dubline.js"
+ */
 
 const logic = require("./dubline.js");
 
 const { DublineError } = logic;
 const BIN_NAME = "Dubline";
 
+/**
+ * What the panel needs from its surroundings; tests pass a fake `ppro` and Node's fetch.
+ * @typedef {{ppro: premierepro, fetch: typeof fetch, WebSocket: typeof WebSocket, homeDir: string,
+ *            tokenFile?: string, bridgeUrl?: string, readText: (path: string) => Promise<string>}} Env
+ * @typedef {{status: (text: string) => void, line: (id: string, what: string, n: number, total: number) => void}} UI
+ * @typedef {{item: AudioClipTrackItem, name: string, path: string, startTicks: string, endTicks: string}} TrackClip
+ */
+
+/** @param {Env} env */
 function tokenPath(env) {
   if (env.tokenFile) return env.tokenFile;
   return `${env.homeDir.replace(/[\\/]+$/, "")}/.config/dubline/token`;
 }
 
+/** @param {Env} env @returns {Promise<string>} */
 async function readToken(env) {
   const path = tokenPath(env);
   let text;
@@ -31,6 +51,7 @@ async function readToken(env) {
   return token;
 }
 
+/** @param {premierepro} ppro @returns {Promise<{project: Project, sequence: Sequence}>} */
 async function activeSequence(ppro) {
   const project = await ppro.Project.getActiveProject();
   if (!project) throw new DublineError("Open a project first.");
@@ -39,11 +60,12 @@ async function activeSequence(ppro) {
   return { project, sequence };
 }
 
+/** Sequence markers: Markers.getMarkers is a Promise, the Markers object's own calls are not. */
+/** @param {premierepro} ppro @param {Sequence} sequence @returns {Promise<import("./dubline.js").MarkerInfo[]>} */
 async function readMarkers(ppro, sequence) {
   const markers = await ppro.Markers.getMarkers(sequence);
-  const list = (await markers.getMarkers()) || [];
-  return list.map((m) => ({
-    guid: m.guid ? String(m.guid) : "",
+  return (markers.getMarkers() || []).map((m) => ({
+    guid: m.guid ? m.guid.toString() : "",
     name: m.getName(),
     comments: m.getComments(),
     startTicks: m.getStart().ticks,
@@ -51,7 +73,11 @@ async function readMarkers(ppro, sequence) {
   }));
 }
 
-/** Lines from the chosen source: {source: "markers"} or {source: "srt", srtText}. */
+/**
+ * Lines from the chosen source: {source: "markers"} or {source: "srt", srtText}.
+ * @param {Env} env @param {Sequence} sequence @param {Choices} choices
+ * @returns {Promise<{lines: Line[], rate: Rate, timebase: string, where: string}>}
+ */
 async function readLines(env, sequence, choices) {
   const timebase = await sequence.getTimebase();
   const rate = logic.rateFromTimebase(timebase);
@@ -69,23 +95,28 @@ async function readLines(env, sequence, choices) {
   return { lines, rate, timebase, where };
 }
 
+/** The media file of a clip item, "" for bins and other items. @param {premierepro} ppro @param {ProjectItem} projectItem */
 async function mediaPath(ppro, projectItem) {
-  const clip = ppro.ClipProjectItem.cast(projectItem);
+  // cast answers a falsy value for an item that is not a clip (Adobe's sample relies on it).
+  const clip = projectItem ? ppro.ClipProjectItem.cast(projectItem) : null;
   return clip ? await clip.getMediaFilePath() : "";
 }
 
+/** The "Dubline" bin at the project root, created on first use. @param {premierepro} ppro @param {Project} project */
 async function dublineBin(ppro, project) {
   const find = async () => {
     const root = await project.getRootItem();
     const items = (await root.getItems()) || [];
-    const bin = items.find((it) => it.name === BIN_NAME && ppro.FolderItem.cast(it));
-    return { root, bin: bin ? ppro.FolderItem.cast(bin) : null };
+    const match = items.find((it) => it.name === BIN_NAME && ppro.FolderItem.cast(it));
+    return { root, bin: match ? ppro.FolderItem.cast(match) : null };
   };
   let { root, bin } = await find();
   if (!bin) {
+    const folder = root;
     project.lockedAccess(() => {
-      project.executeTransaction((compound) => compound.addAction(root.createBinAction(BIN_NAME, true)),
-        "Dubline: create bin");
+      project.executeTransaction((compound) => {
+        compound.addAction(folder.createBinAction(BIN_NAME, true));
+      }, "Dubline: create bin");
     });
     ({ bin } = await find());
   }
@@ -93,52 +124,66 @@ async function dublineBin(ppro, project) {
   return bin;
 }
 
-/** Import what is not in the bin yet; return {file: ProjectItem}, found by media path. */
+/**
+ * Import what is not in the bin yet; return {file: ProjectItem}, found by media path.
+ * @param {premierepro} ppro @param {Project} project @param {string[]} files
+ * @returns {Promise<Map<string, ProjectItem>>}
+ */
 async function importStems(ppro, project, files) {
   const bin = await dublineBin(ppro, project);
+  /** @param {string} p */
+  const key = (p) => p.replace(/\\/g, "/");
   const byPath = async () => {
+    /** @type {Map<string, ProjectItem>} */
     const out = new Map();
     for (const item of (await bin.getItems()) || []) {
       const path = await mediaPath(ppro, item);
-      if (path) out.set(path.replace(/\\/g, "/"), item);
+      if (path) out.set(key(path), item);
     }
     return out;
   };
   let have = await byPath();
-  const missing = files.filter((f) => !have.has(f.replace(/\\/g, "/")));
+  const missing = files.filter((f) => !have.has(key(f)));
   if (missing.length) {
-    const ok = await project.importFiles(missing, true, bin, false);
+    // importFiles' target bin is typed ProjectItem: cast the FolderItem (Adobe's sample does the same).
+    const ok = await project.importFiles(missing, true, ppro.ProjectItem.cast(bin), false);
     if (!ok) throw new DublineError(`Premiere did not import the stems (e.g. ${missing[0]}). Nothing was placed.`);
     have = await byPath();
   }
+  /** @type {Map<string, ProjectItem>} */
   const found = new Map();
   for (const f of files) {
-    const item = have.get(f.replace(/\\/g, "/"));
+    const item = have.get(key(f));
     if (!item) throw new DublineError(`Premiere did not import ${f}. Nothing was placed.`);
     found.set(f, item);
   }
   return found;
 }
 
-/** Clip items on an audio track with their media path and tick times. */
+/**
+ * Clip items on an audio track with their name, media path and tick times.
+ * @param {premierepro} ppro @param {Sequence} sequence @param {number} index @returns {Promise<TrackClip[]>}
+ */
 async function trackClips(ppro, sequence, index) {
   const track = await sequence.getAudioTrack(index);
   if (!track) return [];
-  const items = (await track.getTrackItems(ppro.Constants.TrackItemType.CLIP, false)) || [];
+  const items = track.getTrackItems(ppro.Constants.TrackItemType.CLIP, false) || [];
+  /** @type {TrackClip[]} */
   const out = [];
   for (const item of items) {
-    out.push({
-      item,
-      name: item.getName(),
-      path: await mediaPath(ppro, item.getProjectItem()),
-      startTicks: String(item.getStartTime().ticks),
-      endTicks: String(item.getEndTime().ticks),
-    });
+    const name = await item.getName();
+    const path = await mediaPath(ppro, await item.getProjectItem());
+    const start = await item.getStartTime();
+    const end = await item.getEndTime();
+    out.push({ item, name, path, startTicks: String(start.ticks), endTicks: String(end.ticks) });
   }
   return out;
 }
 
-/** The chosen audio track index (0-based), or for "new" the first empty audio track. */
+/**
+ * The chosen audio track index (0-based), or for "new" the first empty audio track.
+ * @param {premierepro} ppro @param {Sequence} sequence @param {string | null | undefined} choice
+ */
 async function targetTrack(ppro, sequence, choice) {
   const count = await sequence.getAudioTrackCount();
   if (choice !== undefined && choice !== null && choice !== "new") {
@@ -154,42 +199,69 @@ async function targetTrack(ppro, sequence, choice) {
   throw new DublineError("No empty audio track: add one (Sequence > Add Tracks...) or choose a track. Nothing was placed.");
 }
 
-/** Remove earlier Dubline clips on the track, overwrite the stems, in one undoable transaction. */
-function applyEdits(ppro, project, sequence, trackIndex, plan, items, previous) {
-  let ok = false;
-  project.lockedAccess(() => {
-    const editor = ppro.SequenceEditor.getEditor(sequence);
-    const actions = [];
-    if (previous.length) {
-      let selection = null;
-      ppro.TrackItemSelection.createEmptySelection((s) => { selection = s; });
-      for (const clip of previous) selection.addItem(clip.item, true);
-      actions.push(editor.createRemoveItemsAction(selection, false, ppro.Constants.MediaType.AUDIO, false));
-    }
-    for (const p of plan.placements) {
-      const item = items.get(p.file);
-      actions.push(ppro.ClipProjectItem.cast(item).createSetNameAction(p.clipName));
-      const time = ppro.TickTime.createWithTicks(String(p.startTicks));
-      actions.push(editor.createOverwriteItemAction(item, time, 0, trackIndex));
-    }
-    ok = project.executeTransaction((compound) => {
-      for (const action of actions) compound.addAction(action);
-    }, "Dubline: place stems");
-  });
-  return ok;
+/**
+ * A selection holding the earlier Dubline clips, or null when there are none.
+ * @param {premierepro} ppro @param {TrackClip[]} previous @returns {TrackItemSelection | null}
+ */
+function selectionOf(ppro, previous) {
+  if (!previous.length) return null;
+  /** @type {{selection: TrackItemSelection | null}} */
+  const made = { selection: null };
+  // Assumed (not stated by the docs): the callback runs before createEmptySelection returns.
+  ppro.TrackItemSelection.createEmptySelection((s) => { made.selection = s; });
+  const selection = made.selection;
+  if (!selection) throw new DublineError("Premiere did not create a track item selection; nothing was changed.");
+  for (const clip of previous) selection.addItem(clip.item, true);
+  return selection;
 }
 
-/** The whole run. Returns {receipt, failed, removed, plan}; throws DublineError for the user. */
+/**
+ * Remove earlier Dubline clips on the track, overwrite the stems, in one undoable transaction.
+ * Everything async (the selection's items, the project items) is read before: the lockedAccess
+ * and executeTransaction callbacks are synchronous in the d.ts.
+ * @param {premierepro} ppro @param {Project} project @param {Sequence} sequence @param {number} trackIndex
+ * @param {Plan} plan @param {Map<string, ProjectItem>} items @param {TrackClip[]} previous @returns {boolean}
+ */
+function applyEdits(ppro, project, sequence, trackIndex, plan, items, previous) {
+  const selection = selectionOf(ppro, previous);
+  const editor = ppro.SequenceEditor.getEditor(sequence);
+  const placements = plan.placements.map((p) => {
+    const item = items.get(p.file);
+    if (!item) throw new DublineError(`Stem ${p.file} is not in the project; nothing was changed.`);
+    return { p, item, clip: ppro.ClipProjectItem.cast(item) };
+  });
+  const result = { ok: false };
+  project.lockedAccess(() => {
+    result.ok = project.executeTransaction((compound) => {
+      if (selection) {
+        compound.addAction(editor.createRemoveItemsAction(selection, false, ppro.Constants.MediaType.AUDIO, false));
+      }
+      for (const { p, item, clip } of placements) {
+        compound.addAction(clip.createSetNameAction(p.clipName));
+        const time = ppro.TickTime.createWithTicks(String(p.startTicks));
+        compound.addAction(editor.createOverwriteItemAction(item, time, 0, trackIndex));
+      }
+    }, "Dubline: place stems");
+  });
+  return result.ok;
+}
+
+/**
+ * The whole run. Throws DublineError with a message for the user.
+ * @param {Env} env @param {Choices} choices @param {UI} ui
+ */
 async function dub(env, choices, ui) {
   const { ppro } = env;
   const { project, sequence } = await activeSequence(ppro);
   const { lines, rate, where } = await readLines(env, sequence, choices);
   const bridge = new logic.Bridge({ url: env.bridgeUrl || logic.DEFAULT_BRIDGE, token: await readToken(env),
     fetch: env.fetch, WebSocket: env.WebSocket });
+  /** @type {{outputRoot?: string}} */
   const info = await bridge.call("GetServerInfo", {});
   const trackIndex = await targetTrack(ppro, sequence, choices.track);
   ui.status(`Dubbing ${lines.length} line(s) from ${where}...`);
   const { job } = await bridge.call("SubmitJob", logic.jobRequest(lines, rate, choices));
+  /** @type {{lineId: string, message: string}[]} */
   const failed = [];
   let done = 0;
   const end = await bridge.watch(job.id, (event) => {
@@ -199,10 +271,11 @@ async function dub(env, choices, ui) {
       ui.line(event.lineError.lineId, `failed: ${event.lineError.message}`, ++done, lines.length);
     }
   });
-  const state = end.jobDone.job.state;
+  const state = end.jobDone ? end.jobDone.job.state : "unknown";
   if (state !== "JOB_STATE_DONE" && state !== "JOB_STATE_FAILED") {
     throw new DublineError(`The job ended as ${state}; nothing was placed.`);
   }
+  /** @type {Plan} */
   const plan = await bridge.call("GetPlan", { jobId: job.id, rate, timelineStartFrame: "0", trackName: "Dubline" });
   const items = await importStems(ppro, project, plan.placements.map((p) => p.file));
   const before = await trackClips(ppro, sequence, trackIndex);
@@ -228,52 +301,67 @@ async function dub(env, choices, ui) {
 
 /* ---- UXP panel wiring (only in Premiere: there is a document and the host modules) ---- */
 
+/** @param {string} id @returns {HTMLElement} */
+function element(id) {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`index.html has no #${id}`);
+  return found;
+}
+
 function bootPanel() {
   const ppro = require("premierepro");
   const uxp = require("uxp");
   const os = require("os");
   const fs = require("fs");
-  const $ = (id) => document.getElementById(id);
+  const source = /** @type {HTMLSelectElement} */ (element("source"));
+  const track = /** @type {HTMLSelectElement} */ (element("track"));
+  const voice = /** @type {HTMLInputElement} */ (element("voice"));
+  const speakers = /** @type {HTMLInputElement} */ (element("speakers"));
+  const dubButton = /** @type {HTMLButtonElement} */ (element("dub"));
+  const progress = /** @type {HTMLProgressElement} */ (element("progress"));
+  const status = element("status");
+  const logBox = element("log");
   let srtText = "";
+  /** @param {string} text */
   const log = (text) => {
     const row = document.createElement("div");
     row.textContent = text;
-    $("log").appendChild(row);
+    logBox.appendChild(row);
   };
+  /** @type {UI} */
   const ui = {
-    status: (text) => { $("status").textContent = text; log(text); },
-    line: (id, what, n, total) => { $("progress").value = Math.round((100 * n) / total); log(`${id}: ${what}`); },
+    status: (text) => { status.textContent = text; log(text); },
+    line: (id, what, n, total) => { progress.value = Math.round((100 * n) / total); log(`${id}: ${what}`); },
   };
+  /** @type {Env} */
   const env = {
     ppro, fetch, WebSocket, homeDir: os.homedir(),
-    // A non-default bridge (development) can be set in localStorage; the manifest must allow it.
+    // A non-default bridge port (development) can be set in localStorage; its host must stay
+    // 127.0.0.1 and the manifest must allow the port.
     bridgeUrl: (typeof localStorage !== "undefined" && localStorage.getItem("dubline.bridge")) || logic.DEFAULT_BRIDGE,
-    // UXP's fs.readFile returns a Promise; Node-style callbacks are accepted too.
-    readText: (path) => new Promise((resolve, reject) => {
-      const r = fs.readFile(path, { encoding: "utf-8" }, (err, data) => (err ? reject(err) : resolve(data)));
-      if (r && typeof r.then === "function") r.then(resolve, reject);
-    }),
+    readText: async (path) => String(await fs.readFile(path, { encoding: "utf-8" })),
   };
-  $("pickSrt").addEventListener("click", async () => {
+  element("pickSrt").addEventListener("click", async () => {
     const file = await uxp.storage.localFileSystem.getFileForOpening({ types: ["srt"] });
-    if (file) {
-      srtText = await file.read();
-      $("srtName").textContent = file.name;
-      $("source").value = "srt";
+    const picked = Array.isArray(file) ? file[0] : file;
+    if (picked) {
+      srtText = String(await picked.read());
+      element("srtName").textContent = picked.name;
+      source.value = "srt";
     }
   });
-  $("dub").addEventListener("click", async () => {
-    $("dub").disabled = true;
-    $("log").textContent = "";
+  dubButton.addEventListener("click", async () => {
+    dubButton.disabled = true;
+    logBox.textContent = "";
     try {
       await dub(env, {
-        source: $("source").value, srtText, voice: $("voice").value || "auto",
-        speakers: logic.speakerMap($("speakers").value), track: $("track").value,
+        source: source.value, srtText, voice: voice.value || "auto",
+        speakers: logic.speakerMap(speakers.value), track: track.value,
       }, ui);
     } catch (e) {
-      ui.status(e instanceof DublineError ? e.message : `Unexpected error: ${e.message}`);
+      ui.status(e instanceof DublineError ? e.message : `Unexpected error: ${e instanceof Error ? e.message : e}`);
     } finally {
-      $("dub").disabled = false;
+      dubButton.disabled = false;
     }
   });
 }

@@ -1,27 +1,25 @@
 """Dubline for DaVinci Resolve: dub the current timeline's subtitles (or markers) in place.
 
-Install: copy this one file into Resolve's Scripts folder (see plugins/README.md), then run
-Workspace > Scripts > Dubline. It needs the Dubline daemon running on this machine
-(`dubline serve`) and reads the daemon's token file; it speaks HTTP/JSON to the daemon's
-loopback bridge with the Python standard library only (Resolve runs it in your own Python).
+One file, Python standard library only (install and use: plugins/README.md). It says which
+Resolve it runs in first, reads the lines, has the local daemon (`dubline serve`, loopback
+HTTP/JSON bridge, token file) dub them, then carries out the daemon's placement plan on the
+timeline it read from: stems into a "Dubline" bin, onto an audio track named after the voice,
+earlier Dubline clips replaced, and the tracks read back into a receipt of what landed.
+Studio gets a window; the free edition from 19.1 (no UI Manager) a console flow; the free
+edition from 21.1 runs no Python scripts, so there the file route of plugins/README.md applies.
 
-What it does: reads the lines (subtitle item text via GetName(), or timeline markers' notes),
-sends them as one job, waits for the stems, asks the daemon for the placement plan (frames
-computed once, in Dubline), imports the stems into a "Dubline" bin and appends them to an
-audio track named after the voice. A re-run first removes the clips an earlier run made
-(recognised by their "Dubline " clip name or their "dubline:" marker) and nothing else.
-Resolve's AppendToTimeline never overwrites and its returned items cannot be trusted, so the
-script reads the tracks back and reports a receipt of what actually landed.
-
-Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE.
+Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE, and for the
+console flow DUBLINE_SOURCE (subtitle:1 | markers), DUBLINE_VOICE, DUBLINE_SPEAKERS.
 """
 import json
+import math
 import os
 import re
 import socket
 import sys
 import urllib.error
 import urllib.request
+from fractions import Fraction
 
 BRIDGE = "http://127.0.0.1:50152"
 SERVICE = "/dubline.v1.Dubline/"
@@ -29,6 +27,11 @@ BIN_NAME = "Dubline"
 CLIP_PREFIX = "Dubline "
 TAG_PREFIX = "dubline:"
 AUDIO = 2  # AppendToTimeline mediaType: audio only
+FREE_WITHOUT_UI = (19, 1)  # free edition: no UI Manager from 19.1
+FREE_WITHOUT_PYTHON = (21, 1)  # free edition: no Python scripts from 21.1
+ROUTE = ("Use the files Dubline writes instead: `dubline srt EPISODE.srt -o OUT --fps <timeline rate> "
+         "--start <timeline start timecode> --timeline otio,fcp7`, then in Resolve File > Import > Timeline... "
+         "and pick OUT/dub.otio (or OUT/dub.xml). See plugins/README.md.")
 _DECIMAL_RATES = {"23.976": (24000, 1001), "23.98": (24000, 1001), "29.97": (30000, 1001),
                   "47.952": (48000, 1001), "59.94": (60000, 1001), "119.88": (120000, 1001)}
 _SPEAKER = re.compile(r"^\s*([A-Z][A-Z0-9 ._'-]{0,30}):\s+(.+)$", re.S)
@@ -36,6 +39,60 @@ _SPEAKER = re.compile(r"^\s*([A-Z][A-Z0-9 ._'-]{0,30}):\s+(.+)$", re.S)
 
 class DublineError(Exception):
     """A message for the user. Raised before the timeline is touched unless it says otherwise."""
+
+
+# -- the host ----------------------------------------------------------------------------
+
+def find_resolve(scope):
+    """(resolve, how): the injected global, app.GetResolve(), bmd.scriptapp("Resolve"), then
+    DaVinciResolveScript (external scripting, Studio only); (None, "") when none answers."""
+    if scope.get("resolve"):
+        return scope["resolve"], "resolve"
+    for how, name, call in (("app.GetResolve()", "app", lambda o: o.GetResolve()),
+                            ('bmd.scriptapp("Resolve")', "bmd", lambda o: o.scriptapp("Resolve"))):
+        if scope.get(name) is not None:
+            try:
+                found = call(scope[name])
+            except (AttributeError, TypeError):
+                found = None
+            if found:
+                return found, how
+    try:
+        import DaVinciResolveScript as dvr  # noqa: external scripting from a terminal
+        found = dvr.scriptapp("Resolve")
+    except (ImportError, AttributeError):
+        found = None
+    return (found, "DaVinciResolveScript") if found else (None, "")
+
+
+class Host(object):
+    """What Resolve said it is; read before any other call, decides window vs console."""
+
+    def __init__(self, product, version):
+        self.product = product or "DaVinci Resolve"
+        self.version = tuple(version) or (0,)
+        self.studio = "studio" in self.product.lower()
+
+    @classmethod
+    def of(cls, resolve):
+        product = resolve.GetProductName() or ""
+        fields = resolve.GetVersion() or []
+        numbers = [int(f) for f in fields[:3] if isinstance(f, int) or str(f).isdigit()]
+        if not numbers:
+            numbers = [int(n) for n in re.findall(r"\d+", str(resolve.GetVersionString() or ""))[:3]]
+        return cls(product, numbers)
+
+    @property
+    def label(self):
+        return "%s %s" % (self.product, ".".join(str(n) for n in self.version))
+
+    @property
+    def runs_python(self):
+        return self.studio or self.version[:2] < FREE_WITHOUT_PYTHON
+
+    @property
+    def has_ui_manager(self):
+        return self.studio or self.version[:2] < FREE_WITHOUT_UI
 
 
 # -- daemon ------------------------------------------------------------------------------
@@ -60,7 +117,7 @@ def read_token(path=None):
     return token
 
 
-class Bridge:
+class Bridge(object):
     """The daemon's HTTP/JSON bridge: POST /dubline.v1.Dubline/<Method> with protobuf JSON."""
 
     def __init__(self, url, token, timeout=20.0):
@@ -68,14 +125,11 @@ class Bridge:
         self.token = token
         self.timeout = timeout
 
-    def _request(self, method, body):
-        return urllib.request.Request(self.url + SERVICE + method, json.dumps(body).encode("utf-8"),
-                                      {"Content-Type": "application/json",
-                                       "Authorization": "Bearer " + self.token})
-
     def _open(self, method, body, timeout):
+        request = urllib.request.Request(self.url + SERVICE + method, json.dumps(body).encode("utf-8"),
+                                         {"Content-Type": "application/json", "Authorization": "Bearer " + self.token})
         try:
-            return urllib.request.urlopen(self._request(method, body), timeout=timeout)
+            return urllib.request.urlopen(request, timeout=timeout)
         except urllib.error.HTTPError as e:
             try:
                 message = json.loads(e.read().decode("utf-8")).get("message", "")
@@ -109,17 +163,22 @@ class Bridge:
 def parse_rate(text, drop_setting=""):
     """Resolve's rate string ("23.976", "25", "29.97 DF") + drop-frame setting -> FrameRate JSON."""
     raw = str(text or "").strip()
-    drop = raw.upper().endswith("DF") or str(drop_setting).strip() in ("1", "True", "true")
+    drop = raw.upper().endswith("DF") and not raw.upper().endswith("NDF") or str(drop_setting).strip() in (
+        "1", "True", "true")
     body = re.sub(r"\s*N?DF$", "", raw, flags=re.I).strip()
     if body in _DECIMAL_RATES:
         num, den = _DECIMAL_RATES[body]
     elif re.fullmatch(r"\d+(\.0+)?", body):
         num, den = int(float(body)), 1
     else:
-        raise DublineError("Unsupported timeline frame rate %r." % raw)
+        raise DublineError("Unsupported frame rate %r." % raw)
     if drop and (num, den) not in ((30000, 1001), (60000, 1001)):
         drop = False  # Resolve keeps the setting at rates where it means nothing
     return {"num": num, "den": den, "dropFrame": drop}
+
+
+def fps_of(rate):
+    return Fraction(rate["num"], rate["den"])
 
 
 def timeline_rate(project, timeline):
@@ -131,12 +190,6 @@ def timeline_rate(project, timeline):
 def split_speaker(text):
     m = _SPEAKER.match(text)
     return (m.group(1).strip(), m.group(2).strip()) if m else ("", text.strip())
-
-
-def _item_id(item, prefix, start):
-    uid = getattr(item, "GetUniqueId", None)
-    value = uid() if uid else None
-    return "%s%s" % (prefix, value) if value else "%s%d" % (prefix, start)
 
 
 def subtitle_tracks(timeline):
@@ -157,8 +210,8 @@ def read_subtitles(timeline, index):
             continue
         start, end = int(item.GetStart()) - start0, int(item.GetEnd()) - start0
         speaker, text = split_speaker(text)
-        lines.append({"id": _item_id(item, "sub-", start), "text": text, "start": start, "end": end,
-                      "speaker": speaker})
+        uid = item.GetUniqueId()
+        lines.append({"id": "sub-%s" % (uid or start), "text": text, "start": start, "end": end, "speaker": speaker})
     return lines
 
 
@@ -178,7 +231,7 @@ def read_markers(timeline):
 
 
 def job_request(lines, rate, choices):
-    body = {
+    return {
         "lines": [{"id": ln["id"], "text": ln["text"], "speaker": ln["speaker"],
                    "range": {"frames": {"startFrame": ln["start"], "endFrame": ln["end"], "rate": rate}}}
                   for ln in lines],
@@ -186,7 +239,45 @@ def job_request(lines, rate, choices):
         "speakers": dict(choices.get("speakers") or {}),
         "name": choices.get("name") or "Resolve",
     }
-    return body
+
+
+# -- where to place ----------------------------------------------------------------------
+
+def same_timeline(a, b):
+    """Resolve hands out a new object per call: compare unique ids (names where ids are missing)."""
+    if a is None or b is None:
+        return False
+    ida, idb = a.GetUniqueId(), b.GetUniqueId()
+    return ida == idb if ida and idb else a.GetName() == b.GetName()
+
+
+def ensure_current(project, timeline, ui):
+    """AppendToTimeline appends to the *current* timeline: make the one we read current again."""
+    if same_timeline(project.GetCurrentTimeline(), timeline):
+        return
+    name = timeline.GetName()
+    if not project.SetCurrentTimeline(timeline) or not same_timeline(project.GetCurrentTimeline(), timeline):
+        raise DublineError("The timeline %r is no longer current and Resolve would not switch back to it. Open it "
+                           "and run Dubline again. Nothing was placed." % name)
+    ui.say("Switched back to timeline %r: the dub belongs to it." % name)
+
+
+class EditPage(object):
+    """Open the Edit page for the edit (DeleteClips does nothing elsewhere), restore the page after."""
+
+    def __init__(self, resolve, ui):
+        self.resolve, self.ui, self.page = resolve, ui, None
+
+    def __enter__(self):
+        self.page = self.resolve.GetCurrentPage()
+        if self.page and self.page != "edit" and not self.resolve.OpenPage("edit"):
+            raise DublineError("Resolve would not open the Edit page; nothing was changed.")
+        return self
+
+    def __exit__(self, *exc):
+        if self.page and self.page != "edit":
+            self.resolve.OpenPage(self.page)
+        return False
 
 
 # -- placing -----------------------------------------------------------------------------
@@ -228,8 +319,7 @@ def import_stems(pool, paths):
 
 
 def is_dubline_item(item):
-    name = item.GetName() or ""
-    if name.startswith(CLIP_PREFIX):
+    if (item.GetName() or "").startswith(CLIP_PREFIX):
         return True
     markers = item.GetMarkers() or {}
     return any(str(m.get("customData", "")).startswith(TAG_PREFIX) for m in markers.values())
@@ -243,14 +333,17 @@ def dubline_items(timeline):
 
 
 def remove_previous(timeline):
-    """The conform pass: remove every clip an earlier run placed; nothing else."""
+    """The conform pass: remove every clip an earlier run placed; nothing else. Edit page open."""
     old = dubline_items(timeline)
-    if old:
-        timeline.DeleteClips(old, False)
+    left = old
+    for _ in range(2 if old else 0):  # a first DeleteClips has been seen to fail once, then succeed
+        timeline.DeleteClips(left, False)
         left = dubline_items(timeline)
-        if left:
-            raise DublineError("Resolve kept %d earlier Dubline clip(s); delete them by hand and run again. "
-                               "Nothing new was placed." % len(left))
+        if not left:
+            break
+    if left:
+        raise DublineError("Resolve kept %d earlier Dubline clip(s); delete them by hand and run again. "
+                           "Nothing new was placed." % len(left))
     return len(old)
 
 
@@ -277,49 +370,123 @@ def target_tracks(timeline, plan):
     return out
 
 
-def read_back(timeline, plan, tracks, media):
-    """What is really on the tracks, per placement: the receipt."""
-    receipt = []
-    for p in plan["placements"]:
-        index = tracks[p["track"]]
-        record, frames = int(p["recordFrame"]), int(p["endFrame"]) - int(p["startFrame"])
-        path = _norm(p["file"])
-        hit = None
-        for item in timeline.GetItemListInTrack("audio", index) or []:
+class Clip(object):
+    """One placement with its media's own frame rate: source frames count at the rate the WAV
+    took at import (the project's rate then), not necessarily the timeline's."""
+
+    def __init__(self, p, media, track_index, timeline_fps, notes):
+        self.p, self.media, self.track = p, media, track_index
+        self.record = int(p["recordFrame"])
+        self.frames = int(p["endFrame"]) - int(p["startFrame"])  # timeline frames wanted
+        try:
+            self.fps = fps_of(parse_rate(media.GetClipProperty("FPS")))
+        except DublineError:
+            self.fps = timeline_fps
+            notes.append("stem %s has no readable FPS; its frames were counted at the timeline rate" % p["file"])
+        self.timeline_fps = timeline_fps
+        # The most media frames that do not run past the slot once Resolve floors them to
+        # timeline frames: exactly the slot, or one frame short where no count fits exactly.
+        source = int(math.ceil(self.frames * self.fps / timeline_fps))
+        while source > 1 and self.record_frames(source) > self.frames:
+            source -= 1
+        limit = str(media.GetClipProperty("Frames") or "")
+        self.source = min(source, int(limit)) if limit.isdigit() and int(limit) > 0 else source
+
+    def record_frames(self, source):
+        """Timeline frames Resolve gives ``source`` media frames (it floors a rate conversion)."""
+        if self.fps == self.timeline_fps:
+            return source
+        return int(math.floor(source * self.timeline_fps / self.fps))
+
+    def info(self, inclusive):
+        return {"mediaPoolItem": self.media, "startFrame": 0, "endFrame": self.source - (1 if inclusive else 0),
+                "recordFrame": self.record, "trackIndex": self.track, "mediaType": AUDIO}
+
+    def find(self, timeline):
+        path = _norm(self.p["file"])
+        for item in timeline.GetItemListInTrack("audio", self.track) or []:
             mpi = item.GetMediaPoolItem()
-            if (int(item.GetStart()) == record and int(item.GetEnd()) == record + frames and mpi
-                    and _norm(mpi.GetClipProperty("File Path") or "") == path):
-                hit = item
-                break
-        if hit is not None:
-            hit.AddMarker(0, "Purple", "Dubline", p["text"][:200], 1, p["tag"])
-        receipt.append({"line": p["lineId"], "track": p["track"], "trackIndex": index, "recordFrame": record,
-                        "frames": frames, "landed": hit is not None})
+            if int(item.GetStart()) == self.record and mpi and _norm(mpi.GetClipProperty("File Path") or "") == path:
+                return item
+        return None
+
+
+def append(pool, timeline, clips, ui):
+    """Append every clip; the endFrame convention is measured on the first and used for the rest.
+
+    Returns "exclusive", "inclusive" or "unknown" (first clip missing or of another length).
+    """
+    first, rest = clips[0], clips[1:]
+    pool.AppendToTimeline([first.info(False)])
+    item = first.find(timeline)
+    got = int(item.GetEnd()) - int(item.GetStart()) if item is not None else None
+    convention = "unknown"
+    if got == first.record_frames(first.source):
+        convention = "exclusive"
+    elif got == first.record_frames(first.source + 1):
+        convention = "inclusive"  # one frame too long: put it back at its length before the rest
+        timeline.DeleteClips([item], False)
+        pool.AppendToTimeline([first.info(True)])
+    elif item is None:
+        # Inclusive and sent up to the media's last frame + 1: Resolve refuses the whole clip.
+        pool.AppendToTimeline([first.info(True)])
+        item = first.find(timeline)
+        got = int(item.GetEnd()) - int(item.GetStart()) if item is not None else None
+        if got == first.record_frames(first.source):
+            convention = "inclusive"
+    ui.say("AppendToTimeline endFrame measured %s on the first clip (%s frames for %d sent)." % (
+        convention, got, first.source))
+    if rest:
+        pool.AppendToTimeline([c.info(convention == "inclusive") for c in rest])
+    return convention
+
+
+def read_back(timeline, clips, ui):
+    """What is really on the tracks, per placement: the receipt. One frame of difference in the
+    length is accepted (with a warning): the endFrame convention leaves that ambiguity."""
+    receipt = []
+    for c in clips:
+        item = c.find(timeline)
+        length = int(item.GetEnd()) - int(item.GetStart()) if item is not None else None
+        off = length - c.frames if length is not None else None
+        landed = off is not None and abs(off) <= 1
+        if landed and off:
+            ui.say("  warning: line %s landed %d frame %s than planned (%d instead of %d)" % (
+                c.p["lineId"], abs(off), "longer" if off > 0 else "shorter", length, c.frames))
+        if landed:
+            item.AddMarker(0, "Purple", "Dubline", c.p["text"][:200], 1, c.p["tag"])
+        receipt.append({"line": c.p["lineId"], "track": c.p["track"], "trackIndex": c.track, "recordFrame": c.record,
+                        "frames": c.frames, "landed": landed, "offFrames": off if landed else None})
     return receipt
 
 
-def place(project, timeline, plan):
-    """Import, conform, append, read back. Returns (receipt, removed count)."""
+def place(resolve, project, timeline, plan, ui):
+    """Import, conform, append, read back on ``timeline``. Returns (receipt, removed, convention)."""
     for p in plan["placements"]:
         if not os.path.isfile(p["file"]):
             raise DublineError("Stem %s is not on this machine; the daemon must run where Resolve runs. "
                                "Nothing was placed." % p["file"])
+    ensure_current(project, timeline, ui)
     pool = project.GetMediaPool()
     media = import_stems(pool, [p["file"] for p in plan["placements"]])
     for p in plan["placements"]:
         media[p["file"]].SetClipProperty("Clip Name", p["clipName"])
-    removed = remove_previous(timeline)
-    tracks = target_tracks(timeline, plan)
-    infos = [{"mediaPoolItem": media[p["file"]], "startFrame": int(p["sourceStartFrame"]),
-              "endFrame": int(p["sourceEndFrame"]), "recordFrame": int(p["recordFrame"]),
-              "trackIndex": tracks[p["track"]], "mediaType": AUDIO} for p in plan["placements"]]
-    pool.AppendToTimeline(infos)  # returned items may be invalid: the read-back is the truth
-    return read_back(timeline, plan, tracks, media), removed
+    with EditPage(resolve, ui):
+        removed = remove_previous(timeline)
+        tracks = target_tracks(timeline, plan)
+        notes = []
+        fps = fps_of(plan["rate"]) if "rate" in plan else fps_of(timeline_rate(project, timeline))
+        clips = [Clip(p, media[p["file"]], tracks[p["track"]], fps, notes) for p in plan["placements"]]
+        for n in notes:
+            ui.say("  note: " + n)
+        convention = append(pool, timeline, clips, ui)  # returned items may be invalid: the read-back is the truth
+        receipt = read_back(timeline, clips, ui)
+    return receipt, removed, convention
 
 
 # -- the whole run -----------------------------------------------------------------------
 
-class ConsoleUI:
+class ConsoleUI(object):
     """Messages to the console (Workspace > Console) or a test's list."""
 
     def __init__(self, out=None):
@@ -332,10 +499,16 @@ class ConsoleUI:
             print("[Dubline] " + message)
 
 
+def _plan_rate(plan, rate):
+    r = plan.get("rate") or {}
+    return {"num": int(r.get("num", rate["num"])), "den": int(r.get("den", rate["den"])),
+            "dropFrame": bool(r.get("dropFrame", rate["dropFrame"]))}
+
+
 def run(resolve, choices, ui):
     """Dub and place. ``choices``: source ('subtitle:<n>' | 'markers'), voice, speakers, track_name.
 
-    Returns the receipt. Raises DublineError with a message for the user.
+    Returns {"receipt", "failed", "removed", "plan", "endFrame"}. Raises DublineError for the user.
     """
     project = resolve.GetProjectManager().GetCurrentProject() if resolve else None
     if not project:
@@ -355,7 +528,8 @@ def run(resolve, choices, ui):
     bridge = Bridge(choices.get("bridge") or os.environ.get("DUBLINE_BRIDGE") or BRIDGE,
                     read_token(choices.get("token_file")))
     bridge.call("GetServerInfo", {})
-    ui.say("Dubbing %d line(s) from %s at %s fps..." % (len(lines), where, _rate_label(rate)))
+    ui.say("Dubbing %d line(s) from %s of timeline %r at %s fps..." % (
+        len(lines), where, timeline.GetName(), _rate_label(rate)))
     job = bridge.call("SubmitJob", job_request(lines, rate, choices))["job"]
     failed = []
     state = ""
@@ -373,9 +547,10 @@ def run(resolve, choices, ui):
     plan = bridge.call("GetPlan", {"jobId": job["id"], "rate": rate,
                                    "timelineStartFrame": int(timeline.GetStartFrame()),
                                    "trackName": choices.get("track_name") or ""})
+    plan["rate"] = _plan_rate(plan, rate)
     for w in plan.get("warnings", []):
         ui.say("  note: " + w)
-    receipt, removed = place(project, timeline, plan)
+    receipt, removed, convention = place(resolve, project, timeline, plan, ui)
     landed = sum(1 for r in receipt if r["landed"])
     if removed:
         ui.say("Removed %d clip(s) of the previous Dubline run." % removed)
@@ -385,7 +560,7 @@ def run(resolve, choices, ui):
         if not r["landed"]:
             ui.say("  NOT PLACED: line %s at frame %d on track %d (Resolve dropped it)" % (
                 r["line"], r["recordFrame"], r["trackIndex"]))
-    return {"receipt": receipt, "failed": failed, "removed": removed, "plan": plan}
+    return {"receipt": receipt, "failed": failed, "removed": removed, "plan": plan, "endFrame": convention}
 
 
 def _rate_label(rate):
@@ -394,17 +569,6 @@ def _rate_label(rate):
 
 
 # -- entry points ------------------------------------------------------------------------
-
-def _resolve_object():
-    g = globals()
-    if g.get("resolve"):
-        return g["resolve"]
-    try:
-        import DaVinciResolveScript as dvr  # noqa: external scripting from a terminal
-        return dvr.scriptapp("Resolve")
-    except ImportError:
-        return None
-
 
 def _speaker_map(text):
     out = {}
@@ -416,10 +580,11 @@ def _speaker_map(text):
 
 
 def run_window(resolve, fusion, bmd):
-    """A small UIManager window: source, voice, speaker voices, Dub, and a log."""
+    """A small UIManager window: source, voice, speaker voices, Dub, and a log. Studio (and free before 19.1)."""
     ui = fusion.UIManager
     disp = bmd.UIDispatcher(ui)
-    timeline = resolve.GetProjectManager().GetCurrentProject().GetCurrentTimeline() if resolve else None
+    project = resolve.GetProjectManager().GetCurrentProject()
+    timeline = project.GetCurrentTimeline() if project else None
     sources = [("subtitle:%d" % i, "%s (%d lines)" % (name, n)) for i, name, n in
                (subtitle_tracks(timeline) if timeline else [])] + [("markers", "Timeline markers")]
     win = disp.AddWindow({"ID": "Dubline", "WindowTitle": "Dubline", "Geometry": [200, 200, 520, 420]}, [
@@ -456,20 +621,32 @@ def run_window(resolve, fusion, bmd):
     win.Hide()
 
 
-def main(argv=None):
-    resolve = _resolve_object()
-    g = globals()
-    fusion = g.get("fusion") or g.get("fu") or (resolve.Fusion() if resolve and hasattr(resolve, "Fusion") else None)
-    bmd = g.get("bmd")
-    if fusion is not None and bmd is not None and getattr(fusion, "UIManager", None):
-        run_window(resolve, fusion, bmd)
-        return 0
-    # Console flow (no UIManager, e.g. Resolve's free external scripting or a terminal).
+def main(argv=None, scope=None):
+    """The menu entry: find Resolve, say what it is, then the window (Studio) or the console flow."""
+    scope = globals() if scope is None else scope
+    ui = ConsoleUI()
+    resolve, how = find_resolve(scope)
+    if resolve is None:
+        ui.say("ERROR: DaVinci Resolve's scripting object is not available. Run Dubline from Workspace > Scripts "
+               "inside Resolve (scripting from a terminal needs Resolve Studio).")
+        return 1
+    host = Host.of(resolve)
+    ui.say("%s (found via %s)." % (host.label, how))
+    if not host.runs_python:
+        ui.say("ERROR: %s does not run Python scripts (from 21.1 Blackmagic moved scripting to Studio). %s" % (
+            host.label, ROUTE))
+        return 1
+    if host.has_ui_manager and scope.get("bmd") is not None:
+        # Only here is UIManager touched: on the free edition from 19.1 asking for it raises a
+        # Studio upsell dialog that blocks the API calls after it.
+        fusion = scope.get("fusion") or scope.get("fu") or resolve.Fusion()
+        if fusion is not None and fusion.UIManager:
+            run_window(resolve, fusion, scope["bmd"])
+            return 0
     args = list(sys.argv[1:] if argv is None else argv)
     choices = {"source": args[0] if args else os.environ.get("DUBLINE_SOURCE", "subtitle:1"),
                "voice": os.environ.get("DUBLINE_VOICE", "auto"),
                "speakers": _speaker_map(os.environ.get("DUBLINE_SPEAKERS", ""))}
-    ui = ConsoleUI()
     try:
         run(resolve, choices, ui)
     except DublineError as e:

@@ -5,8 +5,10 @@
 1. Placement rounding: the SRT's cues as stems at their exact (millisecond) sample ranges,
    planned at the common rates: how far placed starts sit from exact starts, and how many
    clips had to be trimmed so they do not overlap.
-2. plugins/resolve/Dubline.py on the fake Resolve API with a real daemon: wall time of the
-   whole run (read, synthesize, plan, import, place, read back) and of the placing alone.
+2. plugins/resolve/Dubline.py on the fake Resolve API with a real daemon, per host profile and
+   quirk (endFrame convention, page, WAV frame rate): wall time of the whole run (read,
+   synthesize, plan, import, place, read back) and of the placing alone, as a ratio to the
+   first scenario; stems landed and stems one frame off (the WAV-rate conversion).
 """
 from __future__ import annotations
 
@@ -45,25 +47,36 @@ def rounding_table(srt: Path) -> None:
               f"{sum('trimmed' in w for w in plan.warnings):8d}")
 
 
+def _load_plugin():
+    spec = importlib.util.spec_from_file_location("dubline_resolve_script", ROOT / "plugins/resolve/Dubline.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    return plugin
+
+
+# (label, FakeResolve keyword arguments): the reference first.
+SCENARIOS = [
+    ("studio-21, endFrame exclusive", dict(profile="studio-21")),
+    ("studio-21, endFrame inclusive", dict(profile="studio-21", end_frame="inclusive")),
+    ("free-21.0, Color page", dict(profile="free-21.0", page="color")),
+    ("studio-19, WAVs at 24 fps", dict(profile="studio-19", project_rate="24")),
+]
+
+
 def resolve_end_to_end(srt: Path) -> None:
     from fakes.daemon import start_daemon
     from fakes.resolve_api import FakeResolve
 
-    spec = importlib.util.spec_from_file_location("dubline_resolve_script", ROOT / "plugins/resolve/Dubline.py")
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
+    plugin = _load_plugin()
     rate = FrameRate.parse("23.976")
+    lines = read_srt(srt)
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         d = start_daemon(Path(tmp))
         try:
-            fake = FakeResolve(rate="23.976", start_frame=86400)
-            for ln in read_srt(srt):
-                a = round(ln.range.start_seconds * rate.fps)
-                b = round(ln.range.end_seconds * rate.fps)
-                fake.timeline.add_subtitle(1, a, b, ln.text)
             choices = {"bridge": d.http, "token_file": str(d.options.token_file)}
-            placing = [0.0]
             place = plugin.place
+            placing = [0.0]
 
             def timed_place(*args):
                 t = time.perf_counter()
@@ -73,20 +86,31 @@ def resolve_end_to_end(srt: Path) -> None:
                     placing[0] = time.perf_counter() - t
 
             plugin.place = timed_place
-            t0 = time.perf_counter()
-            out = plugin.run(fake, choices, plugin.ConsoleUI([]))
-            first = time.perf_counter() - t0
-            first_placing = placing[0]
-            t0 = time.perf_counter()
-            plugin.run(fake, choices, plugin.ConsoleUI([]))  # unchanged: the daemon reuses every line
-            second = time.perf_counter() - t0
+            for label, kwargs in SCENARIOS:
+                fake = FakeResolve(rate="23.976", start_frame=86400, **kwargs)
+                for ln in lines:
+                    a = round(ln.range.start_seconds * rate.fps)
+                    b = round(ln.range.end_seconds * rate.fps)
+                    fake.timeline.add_subtitle(1, a, b, ln.text)
+                t0 = time.perf_counter()
+                out = plugin.run(fake, choices, plugin.ConsoleUI([]))
+                first, first_placing = time.perf_counter() - t0, placing[0]
+                t0 = time.perf_counter()
+                again = plugin.run(fake, choices, plugin.ConsoleUI([]))  # unchanged: the daemon reuses every line
+                rerun, rerun_placing = time.perf_counter() - t0, placing[0]
+                landed = sum(r["landed"] for r in again["receipt"])
+                off = sum(1 for r in again["receipt"] if r["offFrames"])
+                rows.append((label, out["endFrame"], first, first_placing, rerun, rerun_placing, landed,
+                             len(again["receipt"]), off))
         finally:
             d.stop()
-    n = len(out["receipt"])
-    print(f"\nResolve script on the fake API, real daemon (piper, CPU), {n} subtitles at 23.976")
-    print(f"{'run':>12} {'total s':>8} {'placing s':>10} {'landed':>7}")
-    print(f"{'first':>12} {first:8.2f} {first_placing:10.4f} {sum(r['landed'] for r in out['receipt']):>5}/{n}")
-    print(f"{'re-run':>12} {second:8.2f} {placing[0]:10.4f}   (unchanged lines: reused by the daemon)")
+    ref = rows[0][3] or 1e-9
+    print(f"\nResolve script on the fake API per host profile, real daemon (piper, CPU), {len(lines)} subtitles at 23.976")
+    print(f"{'scenario':>32} {'endFrame':>9} {'total s':>8} {'placing s':>10} {'x ref':>6} "
+          f"{'re-run s':>9} {'placing s':>10} {'landed':>7} {'1-frame':>8}")
+    for label, conv, first, fp, rerun, rp, landed, n, off in rows:
+        print(f"{label:>32} {conv:>9} {first:8.2f} {fp:10.4f} {fp / ref:6.2f} {rerun:9.2f} {rp:10.4f} "
+              f"{landed:>4}/{n:<2} {off:8d}")
 
 
 if __name__ == "__main__":

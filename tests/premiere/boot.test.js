@@ -40,16 +40,19 @@ test("index.html + main.js: pick an SRT, press Dub, the status reports the recei
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "dubline-home-"));
   fs.mkdirSync(path.join(home, ".config", "dubline"), { recursive: true });
   fs.copyFileSync(process.env.DUBLINE_TOKEN_FILE, path.join(home, ".config", "dubline", "token"));
-  process.env.HOME = home;
-  process.env.USERPROFILE = home;
 
   const host = createHost({ timebase: "10160640000" }); // 25 fps
   const srt = "1\n00:00:02,000 --> 00:00:03,600\nFrom the panel.\n";
   const uxp = { storage: { localFileSystem: { getFileForOpening: async () => ({ name: "ep.srt", read: async () => srt }) } } };
+  // UXP's own fs and os (Adobe's UXP reference): readFile without a callback returns a Promise.
+  const uxpFs = { readFile: (p, options) => fs.promises.readFile(p, options && options.encoding) };
+  const uxpOs = { homedir: () => home };
   const load = Module._load;
   Module._load = function (request, parent, isMain) {
     if (request === "premierepro") return host.ppro;
     if (request === "uxp") return uxp;
+    if (parent && parent.filename === path.join(PLUGIN, "main.js") && request === "fs") return uxpFs;
+    if (parent && parent.filename === path.join(PLUGIN, "main.js") && request === "os") return uxpOs;
     return load.apply(this, arguments);
   };
   const doc = fakeDocument(fs.readFileSync(path.join(PLUGIN, "index.html"), "utf-8"));

@@ -80,7 +80,7 @@ test("bridge connection errors are clear", async () => {
 
 async function markersHost(opts = {}) {
   const host = createHost({ timebase: String(TB_2398), ...opts });
-  const seq = host.project.sequence;
+  const seq = host.sequence;
   seq.addMarker({ name: "ANNA: Hello there.", start: 24n * TB_2398, duration: 48n * TB_2398, guid: "m1" });
   seq.addMarker({ comments: "How are you today?", start: 80n * TB_2398, duration: 50n * TB_2398, guid: "m2" });
   return host;
@@ -88,7 +88,7 @@ async function markersHost(opts = {}) {
 
 test("markers -> job -> stems overwritten at exact ticks, read back; a re-run replaces only Dubline clips", live, async () => {
   const host = await markersHost();
-  const seq = host.project.sequence;
+  const seq = host.sequence;
   const u = ui();
   const out = await panel.dub(env(host), { source: "markers", track: "new" }, u);
   assert.equal(out.trackIndex, 0);
@@ -99,7 +99,7 @@ test("markers -> job -> stems overwritten at exact ticks, read back; a re-run re
   assert.equal(host.log.filter((e) => e.op === "transaction").length, 2); // the bin, then one edit
   const items = seq.audio[0].getTrackItems(1, false);
   assert.deepEqual(items.map((i) => i.start), [24n * TB_2398, 80n * TB_2398]);
-  assert.ok(items.every((i) => i.name.startsWith("Dubline ")));
+  assert.ok(items.every((i) => i.label.startsWith("Dubline ")));
   for (const [item, p] of items.map((it, k) => [it, out.plan.placements[k]])) {
     // the whole stem, sample-exact: 5292000 ticks a sample at 48 kHz
     assert.equal(item.end - item.start, BigInt(p.endSample - p.startSample) * 5292000n);
@@ -109,13 +109,13 @@ test("markers -> job -> stems overwritten at exact ticks, read back; a re-run re
 
   // The editor drops a music clip on A1 after the dub, moves a marker, runs again on A1.
   seq.addClip(0, "music.wav", "/media/music.wav", 200n * TB_2398, 260n * TB_2398);
-  seq.markers[1].s = 100n * TB_2398;
+  seq.markers[1].moveTo(100n * TB_2398);
   host.log.length = 0;
   const again = await panel.dub(env(host), { source: "markers", track: "0" }, ui());
   assert.equal(again.removed, 2);
   assert.equal(host.log.find((e) => e.op === "remove").count, 2);
   assert.deepEqual(again.receipt.map((r) => r.landed), [true, true]);
-  assert.deepEqual(seq.audio[0].getTrackItems(1, false).map((i) => [i.name.startsWith("Dubline ") ? "dub" : i.name, i.start]),
+  assert.deepEqual(seq.audio[0].getTrackItems(1, false).map((i) => [i.label.startsWith("Dubline ") ? "dub" : i.label, i.start]),
     [["dub", 24n * TB_2398], ["dub", 100n * TB_2398], ["music.wav", 200n * TB_2398]]);
   assert.equal(again.othersKept, 1);
 });
@@ -132,7 +132,7 @@ test("an SRT at 25 fps lands on the frame grid in ticks", live, async () => {
 
 test("overwrite onto a track the API cannot address reports success, places nothing: detected", live, async () => {
   const host = await markersHost({ audioTracks: 1, phantomTracks: 1 });
-  host.project.sequence.addClip(0, "dialogue.wav", "/media/dialogue.wav", 0n, 500n * TB_2398);
+  host.sequence.addClip(0, "dialogue.wav", "/media/dialogue.wav", 0n, 500n * TB_2398);
   const u = ui();
   const out = await panel.dub(env(host), { source: "markers", track: "new" }, u);
   assert.equal(out.trackIndex, 1);
@@ -160,6 +160,16 @@ test("errors: clear message, nothing placed", live, async () => {
   await attempt(await markersHost(), {}, { track: "5" }, /A6 does not exist/);
   await attempt(createHost({ withSequence: false }), {}, {}, /Open a sequence first/);
   const full = await markersHost({ audioTracks: 1 });
-  full.project.sequence.addClip(0, "x.wav", "/media/x.wav", 0n, 10n);
+  full.sequence.addClip(0, "x.wav", "/media/x.wav", 0n, 10n);
   await attempt(full, {}, {}, /No empty audio track/);
+});
+
+test("the bridge is reached at 127.0.0.1 only; localhost is refused with the reason", () => {
+  assert.equal(logic.DEFAULT_BRIDGE, "http://127.0.0.1:50152");
+  assert.equal(logic.checkBridgeUrl("http://127.0.0.1:50152/"), "http://127.0.0.1:50152");
+  for (const bad of ["http://localhost:50152", "http://LOCALHOST:50152", "http://[::1]:50152", "http://10.0.0.2:50152"]) {
+    assert.throws(() => new logic.Bridge({ url: bad, token: "t", fetch, WebSocket }),
+      (e) => e instanceof logic.DublineError && /must use 127\.0\.0\.1/.test(e.message) && /macOS/.test(e.message));
+  }
+  assert.throws(() => logic.checkBridgeUrl("127.0.0.1:50152"), /not of the form/);
 });

@@ -138,6 +138,9 @@ class PiperEngine:
     def voices(self) -> list[Voice]:
         return [Voice(name="en-joe", engine=self.name, language="en", preset="en_US-joe-medium")]
 
+    def prepare(self, requests) -> None:
+        """Nothing to batch ahead: each line is one short CPU synthesis."""
+
     # -- steps, public so they can be tested on their own --------------------------------
 
     def phoneme_ids(self, text: str) -> list[int]:

@@ -106,6 +106,9 @@ class ZhttsEngine:
     def voices(self) -> list[Voice]:
         return [_builtin_voice()]
 
+    def prepare(self, requests) -> None:
+        """Nothing to batch ahead: each line is one short CPU synthesis."""
+
     # --- text -> phones ---------------------------------------------------------------
 
     def analyse(self, text: str) -> Utterance:

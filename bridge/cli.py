@@ -11,7 +11,7 @@ from dubline.core.errors import DublineError, InputError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.snap import snap_to_frames
-from dubline.core.srt import SrtOptions, read_srt
+from dubline.core.subtitles import SubtitleOptions, read_subtitles
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
 
@@ -130,8 +130,14 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
-    srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
-    lines = read_srt(args.file, srt)
+    from dataclasses import replace
+
+    from dubline.core.subtitles.routing import route
+
+    read = SubtitleOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers,
+                           speaker_names=frozenset(_speaker_map(args.speaker)))
+    subs = read_subtitles(args.file, read)
+    lines = subs.lines
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
     if args.server:
@@ -141,7 +147,10 @@ def cmd_srt(args: argparse.Namespace) -> int:
     options, catalog = dub_options(args), dub_catalog(args)
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
-    timeline_cmds.run_srt(args, lines, options, catalog)
+    routed = route(lines, catalog, options.voice, options.speakers, args.on_error)
+    record = subs.report()
+    record["notes"] += [n.to_dict() for n in routed.notes]
+    timeline_cmds.run_srt(args, routed.lines, replace(options, input=record), catalog)
     return 0
 
 
@@ -174,14 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("srt", help="dub an SRT subtitle file")
+    p = sub.add_parser("srt", help="dub a subtitle file: SubRip (.srt), WebVTT (.vtt) or ASS/SSA (.ass/.ssa)")
     p.add_argument("file", type=Path)
     add_dub_options(p)
     p.add_argument("--fps", help="snap cues to this frame rate's grid (e.g. 24000/1001, 25, 29.97 DF)")
     p.add_argument("--encoding", help="subtitle text encoding (default: detect)")
     p.add_argument("--on-error", choices=("error", "skip", "fix"), default="error",
-                   help="bad cues stop the run (default), are skipped, or fixed where possible")
-    p.add_argument("--no-speakers", action="store_true", help="do not read NAME: prefixes as speakers")
+                   help="bad cues, and lines no voice speaks the language of, stop the run (default), are "
+                        "skipped, or fixed where possible; report.json lists each one")
+    p.add_argument("--no-speakers", action="store_true",
+                   help="do not read NAME: / [NAME] prefixes as speakers (the report lists the ones read)")
     timeline_cmds.add_srt_options(p)
     add_cloning_options(p)
     p.add_argument("--server", nargs="?", const="127.0.0.1:50151", metavar="ADDRESS",

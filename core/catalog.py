@@ -134,11 +134,17 @@ class Catalog:
         """The voice for a line: its own voice, else its speaker's, else ``default``."""
         name = line.voice or (speakers or {}).get(line.speaker or "") or default
         if name == AUTO:
-            return self.auto_voice(line.text)
+            return self.auto_voice(line.text, line.language)
         return self.voice(name)
 
-    def auto_voice(self, text: str) -> Voice:
-        """Pick an embedded voice for the text's script: any Han character -> Mandarin."""
+    def auto_voice(self, text: str, language: str | None = None) -> Voice:
+        """The first voice that declares the line's identified ``language``; else an embedded
+        voice for the text's script: any Han character -> Mandarin."""
+        if language:
+            base = language.replace("_", "-").split("-")[0].lower()
+            for v in self._voices.values():
+                if v.language and v.language.replace("_", "-").split("-")[0].lower() == base:
+                    return v
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
 

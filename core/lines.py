@@ -54,3 +54,4 @@ class Line:
     voice: str | None = None  # explicit voice name; None lets the voice map decide
     emotion: Emotion | None = None
     source: SourceRef = field(default_factory=SourceRef)
+    language: str | None = None  # ISO 639-1 code identified from the text; None = not identified

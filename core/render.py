@@ -48,6 +48,9 @@ class DubOptions:
     # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
     # instead of rendering it again, or None. The caller vouches that its stem still matches.
     reuse: Callable[[Slot], LineResult | None] | None = None
+    # The input reader's record for report.json (Subtitles.report()): what was skipped,
+    # fixed or taken as a speaker never goes unreported.
+    input: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -159,6 +162,7 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
         factor=fitted.factor,
         method=fitted.method,
         flag=fitted.flag,
+        language=line.language,
         warnings=tuple(fitted.warnings),
         sha256=file_sha256(slot.file),
     )
@@ -214,6 +218,7 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         lines=results,
         failed=[{"id": ln.id, "error": err} for ln, err in failures],
         cache=cache.stats.to_dict() if cache is not None else {},
+        input=dict(options.input),
     )
     write_report(options.out_dir / "report.json", report)
     yield JobDone(report)

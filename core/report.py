@@ -26,6 +26,7 @@ class LineResult:
     sha256: str = ""
     speaker: str | None = None
     flag: str | None = None  # too_long | too_short
+    language: str | None = None  # the line's identified language (ISO 639-1), when known
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -42,6 +43,9 @@ class DubReport:
     lines: list[LineResult]
     failed: list[dict] = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # CacheStats when a cache was used
+    # What the reader of the input decided (format, encoding, speakers taken, every cue
+    # skipped, fixed or flagged): Subtitles.report(), empty for other sources.
+    input: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         methods: dict[str, int] = {}
@@ -63,6 +67,7 @@ class DubReport:
             "lines": [r.to_dict() for r in self.lines],
             "failed": self.failed,
             **({"cache": self.cache} if self.cache else {}),
+            **({"input": self.input} if self.input else {}),
         }
 
 

@@ -1,0 +1,260 @@
+"""Subtitle bytes -> text, never mojibake.
+
+Order: an explicit ``--encoding``; a byte-order mark; UTF-16 by its zero bytes; strict
+UTF-8; then charset-normalizer's candidates, each decoded and scored for plausibility over
+the whole file: letters of one script per word, few stray symbols, no control characters,
+a script that fits the language the file name claims (``film.he.srt``), and how well the
+text reads in its language (py3langid) to tell close code pages apart (cp1252 'è' vs
+cp1250 'č'). When no candidate reads as text, the file is refused with a request for
+``--encoding``: guessing on would dub gibberish.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, Problem
+from .language import SCRIPT_LANGUAGE, SHARED_SCRIPTS, char_script
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Codecs Python has that are not character sets of text files.
+_NOT_CHARSETS = {"punycode", "idna", "unicode_escape", "raw_unicode_escape", "undefined", "palmos",
+                 "unicode_internal", "mbcs", "oem"}
+# Punctuation real subtitles use outside ASCII; any other symbol counts against a decoding.
+_TEXT_PUNCTUATION = set("…–—‐‑‒―«»‹›“”„‟‘’‚‛¡¿·•°€£¥№©®™½\u00a0\u200b\u200e\u200f\ufeff"
+                        "♪♫♬♩「」『』【】〈〉《》〔〕（）、。，！？：；～〜・ー…「」〃々〆")
+_WORD = re.compile(r"[^\W\d_]+")
+_LANG_TAG = re.compile(r"[._-]([a-zA-Z]{2,3})(?:[-_][A-Za-z]{2,4})?$")
+_ISO3 = {"eng": "en", "spa": "es", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "ita": "it",
+         "por": "pt", "rus": "ru", "ukr": "uk", "heb": "he", "ara": "ar", "chi": "zh", "zho": "zh",
+         "jpn": "ja", "kor": "ko", "gre": "el", "ell": "el", "pol": "pl", "cze": "cs", "ces": "cs",
+         "hrv": "hr", "srp": "sr", "bul": "bg", "tur": "tr", "hun": "hu", "rum": "ro", "ron": "ro",
+         "dut": "nl", "nld": "nl", "swe": "sv", "tha": "th", "per": "fa", "fas": "fa", "vie": "vi"}
+MAX_BAD_SHARE = 0.15  # share of non-ASCII characters that may be stray symbols or broken words
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    reason: str  # how it was chosen, for the report
+
+
+def _codec(name: str, path: Path) -> str:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputError(Problem(f"unknown text encoding {name!r} (for example utf-8, cp1252, gb18030)",
+                                 path)) from None
+    if info.name.replace("-", "_") in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        raise InputError(Problem(f"{name!r} is not a character set of text files; give the subtitle's "
+                                 "encoding (for example utf-8, cp1252, gb18030)", path))
+    return info.name
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _strict(data: bytes, codec: str, path: Path, why: str) -> str:
+    """Decode the whole file with ``codec``, or an error naming the line of the first bad byte."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as e:
+        bad = data[e.start:e.start + 4].hex(" ")
+        raise InputError(Problem(f"{why}, but bytes {bad} are not {codec}: the file is damaged or mixes "
+                                 "encodings; repair it or give --encoding", path, _line_of(data, e.start))) from None
+    except (UnicodeError, ValueError, LookupError) as e:
+        raise InputError(Problem(f"cannot decode as {codec}: {e}", path)) from None
+
+
+def claimed_language(path: Path) -> str | None:
+    """The language a file name claims: 'film.he.srt', 'film_eng.srt', 'film.zh-Hans.srt'."""
+    m = _LANG_TAG.search(path.stem)
+    if not m:
+        return None
+    code = m.group(1).lower()
+    code = _ISO3.get(code, code)
+    known = set(SCRIPT_LANGUAGE.values()) | {c for langs in SHARED_SCRIPTS.values() for c in langs}
+    return code if code in known else None
+
+
+def _script_of_language(code: str) -> set[str]:
+    scripts = {s for s, c in SCRIPT_LANGUAGE.items() if c == code}
+    scripts |= {s for s, langs in SHARED_SCRIPTS.items() if code in langs}
+    if code == "ja":
+        scripts.add("han")
+    if code == "sr":
+        scripts.add("latin")  # Serbian is written in both
+    return scripts
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """How much of a decoding reads as text: ``bad`` non-ASCII characters (stray symbols,
+    controls, words mixing scripts or cases) out of ``non_ascii``; the main non-Latin
+    ``script`` (or 'latin')."""
+
+    bad: int
+    non_ascii: int
+    script: str
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.non_ascii == 0 or self.bad <= MAX_BAD_SHARE * self.non_ascii
+
+
+def plausibility(text: str) -> Plausibility:
+    """Score a decoding over the whole text."""
+    non_ascii = [c for c in text if not c.isascii()]
+    if not non_ascii:
+        return Plausibility(0, 0, "latin", "")
+    bad, reasons = 0, []
+    controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs")
+                   and c not in "\t\n\r\f\x1a" or c == "\ufffd")
+    if controls:
+        bad += controls * 5
+        reasons.append(f"{controls} control or unassigned characters")
+    symbols = sum(1 for c in non_ascii if not c.isalpha() and unicodedata.category(c)[0] != "M"
+                  and c not in _TEXT_PUNCTUATION and not ("\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"))
+    if symbols:
+        bad += symbols
+        reasons.append(f"{symbols} stray symbols")
+    # A combining mark belongs after a letter; one after a space or a digit is a stray byte.
+    stray_marks = sum(1 for a, b in zip(" " + text, text) if unicodedata.category(b)[0] == "M"
+                      and not (a.isalpha() or unicodedata.category(a)[0] == "M"))
+    if stray_marks:
+        bad += stray_marks * 2
+        reasons.append("stray accents")
+    mixed = cased = 0
+    letters_latin = letters_latin_ascii = 0
+    scripts: dict[str, int] = {}
+    for word in _WORD.findall(text):
+        found = {char_script(c) for c in word} - {None}
+        if word.isascii():
+            letters_latin += len(word)
+            letters_latin_ascii += len(word)
+            continue
+        for c in word:
+            s = char_script(c) or "other"
+            scripts[s] = scripts.get(s, 0) + 1
+        if "latin" in found:
+            letters_latin += len(word)
+            letters_latin_ascii += sum(1 for c in word if c.isascii())
+        family = found - {"han", "kana", "hangul"}  # CJK scripts mix in words legitimately
+        if len(family) > 1 or (family and len(found) > len(family)):
+            mixed += sum(1 for c in word if not c.isascii())
+        elif any(a.islower() and b.isupper() for a, b in zip(word, word[1:])):
+            cased += sum(1 for c in word if not c.isascii())
+    if mixed:
+        bad += mixed
+        reasons.append("words mixing scripts")
+    if cased:
+        bad += cased
+        reasons.append("capitals inside words")
+    # Latin-script languages write mostly ASCII letters; Hebrew or Greek read as Latin-1 does not.
+    if letters_latin and letters_latin - letters_latin_ascii > 0.5 * letters_latin:
+        bad += len(non_ascii)
+        reasons.append("mostly accented Latin letters")
+    non_latin = {s: n for s, n in scripts.items() if s != "latin"}
+    script = max(non_latin, key=non_latin.__getitem__) if non_latin else "latin"
+    return Plausibility(bad, len(non_ascii), script, ", ".join(reasons))
+
+
+# The letters beyond ASCII each Latin-script language writes (lower case). Close code pages
+# (cp1250/cp1252, iso-8859-2/-10) swap a few of these for letters no language pairs with them.
+_VI = "àáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+ALPHABETS = {
+    "fr": "àâæçéèêëîïôœùûüÿ", "de": "äöüß", "es": "áéíñóúü", "pt": "ãâáàçéêíóôõú", "it": "àèéìíîòóùú",
+    "ca": "àçéèíïòóúü·", "nl": "éëïóöü", "pl": "ąćęłńóśźż", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž",
+    "hr": "čćđšž", "sl": "čšž", "hu": "áéíóöőúüű", "ro": "ăâîșțşţ", "tr": "çğıöşüâî", "sv": "åäöé",
+    "da": "æøåé", "no": "æøåé", "fi": "äöå", "et": "äöõüšž", "lv": "āčēģīķļņšūž", "lt": "ąčęėįšųūž",
+    "is": "áðéíóúýþæö", "sq": "çë", "eu": "ñ", "ga": "áéíóú", "cy": "âêîôûŵŷ", "af": "êëéèîïôû",
+    "vi": _VI,
+}
+
+
+def _alphabet_fit(text: str) -> float:
+    """The share of a text's non-ASCII Latin-word characters that one language writes, for
+    the language that fits best (1.0: every accented letter belongs to one language)."""
+    chars = [c.lower() for w in re.findall(r"\S+", text) if not w.isascii() for c in w
+             if not c.isascii() and c not in _TEXT_PUNCTUATION]
+    if not chars:
+        return 1.0
+    return max(sum(1 for c in chars if c in letters) for letters in ALPHABETS.values()) / len(chars)
+
+
+def decode(data: bytes, path: Path, encoding: str | None = None) -> Decoded:
+    """Bytes -> text, or InputError saying what to do."""
+    if encoding:
+        codec = _codec(encoding, path)
+        return Decoded(_strict(data, codec, path, f"--encoding {encoding} was given"), codec, "given")
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            if name == "utf-16" and len(data) % 2:
+                raise InputError(Problem("starts with a UTF-16 byte-order mark but has an odd number of bytes: "
+                                         "the file is truncated or damaged", path))
+            label = {"utf-8-sig": "UTF-8"}.get(name, name.upper())
+            return Decoded(_strict(data, name, path, f"the file starts with a {label} byte-order mark"),
+                           name, "byte-order mark")
+    if len(data) >= 4 and (data[1::2].count(0) > len(data) // 4 or data[0::2].count(0) > len(data) // 4):
+        codec = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+        if len(data) % 2:
+            raise InputError(Problem(f"looks like {codec} (zero bytes between letters) but has an odd number of "
+                                     "bytes: the file is truncated or damaged; give --encoding if it is not UTF-16",
+                                     path))
+        return Decoded(_strict(data, codec, path, "the file looks like UTF-16 (zero bytes between letters)"),
+                       codec, "zero bytes")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", "valid UTF-8")
+    except UnicodeDecodeError:
+        pass
+    return _detect(data, path)
+
+
+def _detect(data: bytes, path: Path) -> Decoded:
+    from charset_normalizer import from_bytes
+
+    claim = claimed_language(path)
+    claim_scripts = _script_of_language(claim) if claim else set()
+    results = from_bytes(data, cp_isolation=None, threshold=0.5)
+    scored = []
+    seen = set()
+    for match in results:
+        codec = codecs.lookup(match.encoding).name
+        if codec in seen:
+            continue
+        seen.add(codec)
+        try:
+            text = data.decode(codec)
+        except (UnicodeError, LookupError):
+            continue
+        p = plausibility(text)
+        fits = not claim_scripts or p.script in claim_scripts
+        scored.append((p.ok, fits, codec, text, p))
+    good = [s for s in scored if s[0] and s[1]]
+    if not good:
+        tried = ", ".join(f"{codec} ({p.reason or f'not the script of {claim}'})" for _, _, codec, _, p in scored[:4])
+        claim_note = f" in the {claim} the file name claims" if claim else ""
+        raise InputError(Problem(
+            f"cannot tell the text encoding: no candidate reads as text{claim_note}"
+            f"{' (tried ' + tried + ')' if tried else ''}; give it with --encoding (for example cp1250, "
+            "big5, koi8-r, iso-8859-8)", path))
+    # Close code pages differ in a few letters: among the Latin candidates, the text whose
+    # accented letters one language writes wins; ties keep the detector's order.
+    script = good[0][4].script
+    same = [s for s in good if s[4].script == script]
+    best = same[0]
+    if len(same) > 1 and script == "latin":
+        best = max(same, key=lambda s: (round(_alphabet_fit(s[3]), 3), -same.index(s)))
+    return Decoded(best[3], best[2], "detected" + (f" (file name claims {claim})" if claim else ""))

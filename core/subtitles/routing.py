@@ -1,0 +1,75 @@
+"""Each line to a voice that speaks its language, checked before any audio is made.
+
+A line whose voice (its own, its speaker's, the default, or the one 'auto' picks for its
+language) is known to speak another language would come out as gibberish or silence:
+under ``on_error='error'`` that stops the run naming the cue and the voice it needs;
+'skip' leaves the line out and 'fix' dubs it with the voice it has, each written down as
+a Note. A voice with no declared language (a cloned voice added without ``--language``)
+is trusted with any line.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..catalog import AUTO, Catalog
+from ..errors import DublineError, InputError, Problem
+from ..lines import Line
+from .language import NAMES
+from .model import Note
+
+
+def primary(code: str) -> str:
+    """'zh-Hans' -> 'zh', 'en_US' -> 'en', 'nb' -> 'no'."""
+    base = code.replace("_", "-").split("-")[0].lower()
+    return {"nb": "no", "nn": "no", "cmn": "zh", "yue": "zh"}.get(base, base)
+
+
+@dataclass(frozen=True)
+class Routed:
+    lines: list[Line]
+    notes: tuple[Note, ...]
+
+
+def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Mapping[str, str] | None = None,
+          on_error: str = "error") -> Routed:
+    """Check every line's language against its voice's; see the module doc for ``on_error``."""
+    problems, notes, kept = [], [], []
+    speaking: dict[str, list[str]] = {}
+    for voice in catalog.voices():
+        if voice.language:
+            speaking.setdefault(primary(voice.language), []).append(voice.name)
+    for line in lines:
+        if not line.language:
+            kept.append(line)
+            continue
+        try:
+            voice = catalog.for_line(line, default, dict(speakers or {}))
+        except DublineError:
+            kept.append(line)  # an unknown voice name is the render plan's error to report
+            continue
+        wanted = primary(line.language)
+        if not voice.language or primary(voice.language) == wanted:
+            kept.append(line)
+            continue
+        name = NAMES.get(wanted, wanted)
+        others = speaking.get(wanted, [])
+        if others:
+            how = f"voice{'s' * (len(others) > 1)} {', '.join(others)} speak{'s' * (len(others) == 1)} {name}: " \
+                  f"map the speaker to one with --speaker NAME=VOICE"
+        else:
+            installed = ", ".join(f"{v} ({lang})" for lang, vs in sorted(speaking.items()) for v in vs) or "none"
+            how = (f"no installed voice speaks {name} (installed: {installed}); add one with "
+                   f"`dubline voices add NAME CLIP.wav --language {wanted}`")
+        message = f"line is {name} ({wanted}) but voice {voice.name} speaks {voice.language}; {how}"
+        where = line.source
+        problems.append(Problem(message, where.file, where.line, where.cue or line.id))
+        if on_error == "fix":
+            notes.append(Note("flagged", f"{message} (dubbed by {voice.name} as asked by --on-error fix)",
+                              where.cue or line.id, where.line, line.text))
+            kept.append(line)
+        else:
+            notes.append(Note("skipped", message, where.cue or line.id, where.line, line.text))
+    if problems and on_error == "error":
+        raise InputError(problems)
+    return Routed(kept, tuple(notes))

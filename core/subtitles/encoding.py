@@ -32,6 +32,7 @@ _NOT_CHARSETS = {"punycode", "idna", "unicode_escape", "raw_unicode_escape", "un
 # Punctuation real subtitles use outside ASCII; any other symbol counts against a decoding.
 _TEXT_PUNCTUATION = set("…–—‐‑‒―«»‹›“”„‟‘’‚‛¡¿·•°€£¥№©®™½\u00a0\u200b\u200e\u200f\ufeff"
                         "♪♫♬♩「」『』【】〈〉《》〔〕（）、。，！？：；～〜・ー…「」〃々〆")
+_WORD_INTERNAL = set("’‘'·‐‑-・ー゠")
 _WORD = re.compile(r"[^\W\d_]+")
 _LANG_TAG = re.compile(r"[._-]([a-zA-Z]{2,3})(?:[-_][A-Za-z]{2,4})?$")
 _ISO3 = {"eng": "en", "spa": "es", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "ita": "it",
@@ -39,6 +40,8 @@ _ISO3 = {"eng": "en", "spa": "es", "fre": "fr", "fra": "fr", "ger": "de", "deu":
          "jpn": "ja", "kor": "ko", "gre": "el", "ell": "el", "pol": "pl", "cze": "cs", "ces": "cs",
          "hrv": "hr", "srp": "sr", "bul": "bg", "tur": "tr", "hun": "hu", "rum": "ro", "ron": "ro",
          "dut": "nl", "nld": "nl", "swe": "sv", "tha": "th", "per": "fa", "fas": "fa", "vie": "vi"}
+# Among code pages that read equally well, the ones most subtitle files were written in.
+_COMMON = ("cp1252", "cp1250", "cp1251", "iso8859-1", "iso8859-15", "iso8859-2")
 MAX_BAD_SHARE = 0.15  # share of non-ASCII characters that may be stray symbols or broken words
 
 
@@ -130,6 +133,13 @@ def plausibility(text: str) -> Plausibility:
     if symbols:
         bad += symbols
         reasons.append(f"{symbols} stray symbols")
+    # Dashes and quotes wedged between letters ('–Я—А–Є–≤–µ—В' is UTF-8 Cyrillic read as
+    # Mac Cyrillic); apostrophes, hyphens and middle dots do sit inside words.
+    wedged = sum(1 for a, b, c in zip(text, text[1:], text[2:]) if not b.isascii() and not b.isalpha()
+                 and unicodedata.category(b)[0] != "M" and b not in _WORD_INTERNAL and a.isalpha() and c.isalpha())
+    if wedged:
+        bad += wedged
+        reasons.append("punctuation inside words")
     # A combining mark belongs after a letter; one after a space or a digit is a stray byte.
     stray_marks = sum(1 for a, b in zip(" " + text, text) if unicodedata.category(b)[0] == "M"
                       and not (a.isalpha() or unicodedata.category(a)[0] == "M"))
@@ -246,15 +256,24 @@ def _detect(data: bytes, path: Path) -> Decoded:
     if not good:
         tried = ", ".join(f"{codec} ({p.reason or f'not the script of {claim}'})" for _, _, codec, _, p in scored[:4])
         claim_note = f" in the {claim} the file name claims" if claim else ""
+        line = None
+        if scored:  # where the detector's first guess stops reading as text
+            line = next((i for i, row in enumerate(scored[0][3].splitlines(), 1)
+                         if not plausibility(row).ok), None)
         raise InputError(Problem(
             f"cannot tell the text encoding: no candidate reads as text{claim_note}"
             f"{' (tried ' + tried + ')' if tried else ''}; give it with --encoding (for example cp1250, "
-            "big5, koi8-r, iso-8859-8)", path))
+            "big5, koi8-r, iso-8859-8)", path, line))
     # Close code pages differ in a few letters: among the Latin candidates, the text whose
-    # accented letters one language writes wins; ties keep the detector's order.
+    # accented letters one language writes wins; ties go to the more common code page
+    # ('café, naïve' fits French in cp1252 and Czech in cp1250), then the detector's order.
     script = good[0][4].script
     same = [s for s in good if s[4].script == script]
     best = same[0]
     if len(same) > 1 and script == "latin":
-        best = max(same, key=lambda s: (round(_alphabet_fit(s[3]), 3), -same.index(s)))
+        def key(s: tuple) -> tuple:
+            common = _COMMON.index(s[2]) if s[2] in _COMMON else len(_COMMON)
+            return (round(_alphabet_fit(s[3]), 3), -common, -same.index(s))
+
+        best = max(same, key=key)
     return Decoded(best[3], best[2], "detected" + (f" (file name claims {claim})" if claim else ""))

@@ -8,7 +8,9 @@ timing into the text, and drops ``<v Name>`` speaker spans).
 """
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from ..errors import Problem
 from ..timebase import TimeRange
 from .model import CueList, RawCue
 
+log = logging.getLogger(__name__)
 MS = Fraction(1000)
 _VTT_STAMP = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})\s+-->\s+(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
@@ -28,7 +31,12 @@ _PARSE_ERRORS = (pysubs2.exceptions.Pysubs2Error, ValueError, IndexError, KeyErr
 
 def _load(text: str, fmt: str, path: Path) -> pysubs2.SSAFile | Problem:
     try:
-        return pysubs2.SSAFile.from_string(text, format_=fmt)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            subs = pysubs2.SSAFile.from_string(text, format_=fmt)
+        for w in caught:  # style fields it could not read: nothing a dub depends on
+            log.info("%s: %s", path, w.message)
+        return subs
     except _PARSE_ERRORS as e:
         kind = "WebVTT" if fmt == "vtt" else "ASS/SSA"
         return Problem(f"cannot read as {kind}: {e}", path)

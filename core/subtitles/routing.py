@@ -34,7 +34,8 @@ class Routed:
 def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Mapping[str, str] | None = None,
           on_error: str = "error") -> Routed:
     """Check every line's language against its voice's; see the module doc for ``on_error``."""
-    problems, notes, kept = [], [], []
+    problems: dict[tuple[str, str], list[Problem]] = {}  # (language, voice) -> one per line
+    notes, kept = [], []
     speaking: dict[str, list[str]] = {}
     for voice in catalog.voices():
         if voice.language:
@@ -63,7 +64,7 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
                    f"`dubline voices add NAME CLIP.wav --language {wanted}`")
         message = f"line is {name} ({wanted}) but voice {voice.name} speaks {voice.language}; {how}"
         where = line.source
-        problems.append(Problem(message, where.file, where.line, where.cue or line.id))
+        problems.setdefault((wanted, voice.name), []).append(Problem(message, where.file, where.line, where.cue or line.id))
         if on_error == "fix":
             notes.append(Note("flagged", f"{message} (dubbed by {voice.name} as asked by --on-error fix)",
                               where.cue or line.id, where.line, line.text))
@@ -71,5 +72,16 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
         else:
             notes.append(Note("skipped", message, where.cue or line.id, where.line, line.text))
     if problems and on_error == "error":
-        raise InputError(problems)
+        raise InputError([_grouped(group) for group in problems.values()])
     return Routed(kept, tuple(notes))
+
+
+def _grouped(group: list[Problem]) -> Problem:
+    """One problem per language and voice: the first line's, naming how many more there are
+    (a French film is one error, not 1,300)."""
+    first = group[0]
+    if len(group) == 1:
+        return first
+    cues = ", ".join(p.cue or "?" for p in group[1:11]) + (", ..." if len(group) > 11 else "")
+    return Problem(f"{first.message} (and {len(group) - 1} more such lines: cues {cues})", first.file, first.line,
+                   first.cue)

@@ -236,7 +236,6 @@ def _detect(data: bytes, path: Path) -> Decoded:
     from charset_normalizer import from_bytes
 
     claim = claimed_language(path)
-    claim_scripts = _script_of_language(claim) if claim else set()
     results = from_bytes(data, cp_isolation=None, threshold=0.5)
     scored = []
     seen = set()
@@ -249,31 +248,50 @@ def _detect(data: bytes, path: Path) -> Decoded:
             text = data.decode(codec)
         except (UnicodeError, LookupError):
             continue
-        p = plausibility(text)
-        fits = not claim_scripts or p.script in claim_scripts
-        scored.append((p.ok, fits, codec, text, p))
-    good = [s for s in scored if s[0] and s[1]]
+        scored.append((codec, text, plausibility(text), match.coherence))
+    good = [s for s in scored if s[2].ok]
     if not good:
-        tried = ", ".join(f"{codec} ({p.reason or f'not the script of {claim}'})" for _, _, codec, _, p in scored[:4])
-        claim_note = f" in the {claim} the file name claims" if claim else ""
+        tried = ", ".join(f"{codec} ({p.reason})" for codec, _, p, _ in scored[:4])
         line = None
         if scored:  # where the detector's first guess stops reading as text
-            line = next((i for i, row in enumerate(scored[0][3].splitlines(), 1)
-                         if not plausibility(row).ok), None)
+            line = next((i for i, row in enumerate(scored[0][1].splitlines(), 1) if not plausibility(row).ok), None)
         raise InputError(Problem(
-            f"cannot tell the text encoding: no candidate reads as text{claim_note}"
-            f"{' (tried ' + tried + ')' if tried else ''}; give it with --encoding (for example cp1250, "
-            "big5, koi8-r, iso-8859-8)", path, line))
+            f"cannot tell the text encoding: no candidate reads as text{' (tried ' + tried + ')' if tried else ''}; "
+            "give it with --encoding (for example cp1250, big5, koi8-r, iso-8859-8)", path, line))
+    reason = "detected"
+    if claim:
+        # The language a file name claims picks among readable candidates whose letter
+        # frequencies fit their language about as well as the detector's first choice
+        # (charset-normalizer's coherence: Hebrew bytes read as Greek letters score 0); a
+        # wrong claim neither makes gibberish acceptable nor stops a readable file.
+        floor = max(s[3] for s in good) - 0.2
+        fitting = [s for s in good if s[3] >= floor and _fits_claim(s[1], s[2].script, claim)]
+        reason += f" (file name claims {claim}{'' if fitting else ', but no decoding reads as it'})"
+        good = fitting or good
     # Close code pages differ in a few letters: among the Latin candidates, the text whose
     # accented letters one language writes wins; ties go to the more common code page
     # ('café, naïve' fits French in cp1252 and Czech in cp1250), then the detector's order.
-    script = good[0][4].script
-    same = [s for s in good if s[4].script == script]
+    script = good[0][2].script
+    same = [s for s in good if s[2].script == script]
     best = same[0]
     if len(same) > 1 and script == "latin":
         def key(s: tuple) -> tuple:
-            common = _COMMON.index(s[2]) if s[2] in _COMMON else len(_COMMON)
-            return (round(_alphabet_fit(s[3]), 3), -common, -same.index(s))
+            common = _COMMON.index(s[0]) if s[0] in _COMMON else len(_COMMON)
+            return (round(_alphabet_fit(s[1]), 3), -common, -same.index(s))
 
         best = max(same, key=key)
-    return Decoded(best[3], best[2], "detected" + (f" (file name claims {claim})" if claim else ""))
+    return Decoded(best[1], best[0], reason)
+
+
+def _fits_claim(text: str, script: str, claim: str) -> bool:
+    """Whether a decoding reads as the claimed language: its script, and for scripts several
+    languages share, py3langid giving the claim a fair chance ('їьхэ, юф' is Cyrillic
+    letters but no Russian)."""
+    if script not in _script_of_language(claim):
+        return False
+    if script not in SHARED_SCRIPTS or claim not in SHARED_SCRIPTS[script]:
+        return True
+    from .language import rank
+
+    sample = "\n".join(ln for ln in text.splitlines() if not ln.isascii())[:20000]
+    return not sample or dict(rank(sample, script)).get(claim, 0.0) >= 0.3

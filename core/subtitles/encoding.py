@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ _NOT_CHARSETS = {"punycode", "idna", "unicode_escape", "raw_unicode_escape", "un
 # Punctuation real subtitles use outside ASCII; any other symbol counts against a decoding.
 _TEXT_PUNCTUATION = set("…–—‐‑‒―«»‹›“”„‟‘’‚‛¡¿·•°€£¥№©®™½\u00a0\u200b\u200e\u200f\ufeff"
                         "♪♫♬♩「」『』【】〈〉《》〔〕（）、。，！？：；～〜・ー…「」〃々〆")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_CONTROLS = [chr(c) for c in (*range(0, 9), 0x0B, *range(0x0E, 0x1A), *range(0x1B, 0x20), 0x7F)]
 _WORD_INTERNAL = set("’‘'·‐‑-・ー゠")
 _WORD = re.compile(r"[^\W\d_]+")
 _LANG_TAG = re.compile(r"[._-]([a-zA-Z]{2,3})(?:[-_][A-Za-z]{2,4})?$")
@@ -42,7 +45,8 @@ _ISO3 = {"eng": "en", "spa": "es", "fre": "fr", "fra": "fr", "ger": "de", "deu":
          "dut": "nl", "nld": "nl", "swe": "sv", "tha": "th", "per": "fa", "fas": "fa", "vie": "vi"}
 # Among code pages that read equally well, the ones most subtitle files were written in.
 _COMMON = ("cp1252", "cp1250", "cp1251", "iso8859-1", "iso8859-15", "iso8859-2")
-MAX_BAD_SHARE = 0.15  # share of non-ASCII characters that may be stray symbols or broken words
+MAX_BAD_SHARE = 0.15
+MAX_CANDIDATES = 10  # share of non-ASCII characters that may be stray symbols or broken words
 
 
 @dataclass(frozen=True)
@@ -118,49 +122,54 @@ class Plausibility:
 
 
 def plausibility(text: str) -> Plausibility:
-    """Score a decoding over the whole text."""
-    non_ascii = [c for c in text if not c.isascii()]
-    if not non_ascii:
+    """Score a decoding over the whole text (lines of plain ASCII read the same in every
+    candidate, so only their letter count is taken from them)."""
+    rows = [row for row in text.splitlines() if not row.isascii()]
+    if not rows:
         return Plausibility(0, 0, "latin", "")
-    bad, reasons = 0, []
-    controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs")
-                   and c not in "\t\n\r\f\x1a" or c == "\ufffd")
-    if controls:
-        bad += controls * 5
-        reasons.append(f"{controls} control or unassigned characters")
-    symbols = sum(1 for c in non_ascii if not c.isalpha() and unicodedata.category(c)[0] != "M"
-                  and c not in _TEXT_PUNCTUATION and not ("\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"))
-    if symbols:
-        bad += symbols
-        reasons.append(f"{symbols} stray symbols")
-    # Dashes and quotes wedged between letters ('–Я—А–Є–≤–µ—В' is UTF-8 Cyrillic read as
-    # Mac Cyrillic); apostrophes, hyphens and middle dots do sit inside words.
-    wedged = sum(1 for a, b, c in zip(text, text[1:], text[2:]) if not b.isascii() and not b.isalpha()
-                 and unicodedata.category(b)[0] != "M" and b not in _WORD_INTERNAL and a.isalpha() and c.isalpha())
-    if wedged:
-        bad += wedged
-        reasons.append("punctuation inside words")
-    # A combining mark belongs after a letter; one after a space or a digit is a stray byte.
-    stray_marks = sum(1 for a, b in zip(" " + text, text) if unicodedata.category(b)[0] == "M"
-                      and not (a.isalpha() or unicodedata.category(a)[0] == "M"))
-    if stray_marks:
-        bad += stray_marks * 2
-        reasons.append("stray accents")
-    mixed = cased = 0
-    letters_latin = letters_latin_ascii = 0
-    scripts: dict[str, int] = {}
-    for word in _WORD.findall(text):
-        found = {char_script(c) for c in word} - {None}
-        if word.isascii():
-            letters_latin += len(word)
-            letters_latin_ascii += len(word)
+    ascii_letters = sum(map(text.count, string.ascii_letters))
+    odd = "\n".join(rows)
+    non_ascii = 0
+    controls = sum(map(text.count, _ASCII_CONTROLS))
+    symbols = wedged = stray_marks = 0
+    for m in _NON_ASCII.finditer(odd):
+        non_ascii += 1
+        i, c = m.start(), m.group()
+        if c.isalpha():
             continue
+        kind = unicodedata.category(c)
+        before = odd[i - 1] if i else " "
+        if kind in ("Cc", "Co", "Cn", "Cs") or c == "\ufffd":
+            controls += 1
+        elif kind[0] == "M":
+            # A combining mark belongs after a letter; one after a space or a digit is a stray byte.
+            if not (before.isalpha() or unicodedata.category(before)[0] == "M"):
+                stray_marks += 1
+        elif c not in _TEXT_PUNCTUATION and not ("\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"):
+            symbols += 1
+        elif c not in _WORD_INTERNAL and before.isalpha() and odd[i + 1:i + 2].isalpha():
+            # Dashes and quotes wedged between letters ('–Я—А–Є–≤–µ—В' is UTF-8 Cyrillic read
+            # as Mac Cyrillic); apostrophes, hyphens and middle dots do sit inside words.
+            wedged += 1
+    bad, reasons = 0, []
+    for count, weight, reason in ((controls, 5, f"{controls} control or unassigned characters"),
+                                  (symbols, 1, f"{symbols} stray symbols"), (wedged, 1, "punctuation inside words"),
+                                  (stray_marks, 2, "stray accents")):
+        if count:
+            bad += count * weight
+            reasons.append(reason)
+    mixed = cased = 0
+    latin_non_ascii = 0
+    scripts: dict[str, int] = {}
+    for word in _WORD.findall(odd):
+        if word.isascii():
+            continue
+        found = {char_script(c) for c in word} - {None}
         for c in word:
-            s = char_script(c) or "other"
-            scripts[s] = scripts.get(s, 0) + 1
-        if "latin" in found:
-            letters_latin += len(word)
-            letters_latin_ascii += sum(1 for c in word if c.isascii())
+            if not c.isascii():
+                s = char_script(c) or "other"
+                scripts[s] = scripts.get(s, 0) + 1
+                latin_non_ascii += s == "latin"
         family = found - {"han", "kana", "hangul"}  # CJK scripts mix in words legitimately
         if len(family) > 1 or (family and len(found) > len(family)):
             mixed += sum(1 for c in word if not c.isascii())
@@ -173,12 +182,12 @@ def plausibility(text: str) -> Plausibility:
         bad += cased
         reasons.append("capitals inside words")
     # Latin-script languages write mostly ASCII letters; Hebrew or Greek read as Latin-1 does not.
-    if letters_latin and letters_latin - letters_latin_ascii > 0.5 * letters_latin:
-        bad += len(non_ascii)
+    if latin_non_ascii > ascii_letters:
+        bad += non_ascii
         reasons.append("mostly accented Latin letters")
     non_latin = {s: n for s, n in scripts.items() if s != "latin"}
     script = max(non_latin, key=non_latin.__getitem__) if non_latin else "latin"
-    return Plausibility(bad, len(non_ascii), script, ", ".join(reasons))
+    return Plausibility(bad, non_ascii, script, ", ".join(reasons))
 
 
 # The letters beyond ASCII each Latin-script language writes (lower case). Close code pages
@@ -197,8 +206,8 @@ ALPHABETS = {
 def _alphabet_fit(text: str) -> float:
     """The share of a text's non-ASCII Latin-word characters that one language writes, for
     the language that fits best (1.0: every accented letter belongs to one language)."""
-    chars = [c.lower() for w in re.findall(r"\S+", text) if not w.isascii() for c in w
-             if not c.isascii() and c not in _TEXT_PUNCTUATION]
+    odd = "\n".join(row for row in text.splitlines() if not row.isascii())
+    chars = [c.lower() for c in _NON_ASCII.findall(odd) if c not in _TEXT_PUNCTUATION]
     if not chars:
         return 1.0
     return max(sum(1 for c in chars if c in letters) for letters in ALPHABETS.values()) / len(chars)
@@ -239,7 +248,7 @@ def _detect(data: bytes, path: Path) -> Decoded:
     results = from_bytes(data, cp_isolation=None, threshold=0.5)
     scored = []
     seen = set()
-    for match in results:
+    for match in list(results)[:MAX_CANDIDATES]:  # ordered by the detector's own chaos measure
         codec = codecs.lookup(match.encoding).name
         if codec in seen:
             continue

@@ -61,6 +61,7 @@ class Language:
         return NAMES.get(self.code, self.code or "no language")
 
 
+@functools.lru_cache(maxsize=4096)  # a file has few distinct letters; names are slow to look up
 def char_script(ch: str) -> str | None:
     """The script of one letter, in the names used here; None for non-letters."""
     if not ch.isalpha():

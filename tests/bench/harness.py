@@ -42,6 +42,7 @@ class BenchOptions:
     languages: tuple[str, ...] = ("en", "zh")
     speed_lines: int = 6
     conform: bool = True
+    subtitle_corpus: bool = True  # tests/data/realworld/subtitles through `dubline srt` (minutes)
     factors: tuple[float, ...] = FACTORS
     extra: dict = field(default_factory=dict)
 
@@ -201,6 +202,11 @@ def run(opts: BenchOptions) -> dict[str, Path]:
     results["similarity"] = measure_similarity(opts, takes, catalog)
     log.info("speed")
     results["speed"] = measure_speed(opts, catalog, results["intelligibility"])
+    if opts.subtitle_corpus:
+        from . import subtitle_corpus
+
+        log.info("subtitle corpus")
+        results["subtitle_corpus"] = subtitle_corpus.measure()
     results["machine"]["load_end"] = _load()
     out = opts.out_dir
     files = {"markdown": write_text(out / "results.md", markdown(results))}

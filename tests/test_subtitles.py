@@ -56,6 +56,8 @@ def test_no_speakers_keeps_prefixes_and_markup_speakers(tmp_path):
     ("old{TN: keep}fisherman{\\i1}", "ass", "oldfisherman"),  # every {...} is hidden in ASS
     ("<c.loud>Open</c> at <00:05.000>ten", "vtt", "Open at ten"),
     ("- Hi.\n- Hello.", "srt", "Hi. Hello."),
+    ("Null\x00 byte and\u200b zero\u200f width", "srt", "Null byte and zero width"),
+    ("\u200b", "srt", ""),
 ])
 def test_text_as_players_show_it(raw, fmt, shown):
     assert clean_text(raw, fmt) == shown

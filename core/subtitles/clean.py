@@ -13,6 +13,9 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d[\d:.]*>")  # tags and WebVTT <00
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")  # {\an8}; plain {..} in SRT is a reading override, kept
 _ASS_ANY_BLOCK = re.compile(r"\{[^{}]*\}")  # in ASS every {...} block is hidden (comments too)
 _DIALOGUE_DASH = re.compile(r"^\s*[-–—]\s*")
+# Characters no player draws as text: controls (NUL from damaged files), zero-width and
+# direction marks, the BOM. Left in, an engine would be handed them as letters.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200c-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -23,7 +26,7 @@ def cue_lines(text: str, fmt: str = "srt") -> list[str]:
     text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", "\u00a0")
     text = _HTML_TAG.sub("", text)
     # Entities after tags: '&lt;i&gt;' is text a player shows as '<i>', not a tag.
-    text = html.unescape(text)
+    text = _INVISIBLE.sub("", html.unescape(text))
     out = []
     for raw in text.splitlines():
         line = _SPACES.sub(" ", raw).strip()

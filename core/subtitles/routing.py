@@ -9,6 +9,7 @@ is trusted with any line.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from ..errors import DublineError, InputError, Problem
 from ..lines import Line
 from .language import NAMES
 from .model import Note
+
+log = logging.getLogger(__name__)
 
 
 def primary(code: str) -> str:
@@ -73,6 +76,8 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
             notes.append(Note("skipped", message, where.cue or line.id, where.line, line.text))
     if problems and on_error == "error":
         raise InputError([_grouped(group) for group in problems.values()])
+    for group in problems.values():
+        log.warning("%s (%s)", _grouped(group), "dubbed anyway, flagged" if on_error == "fix" else "skipped")
     return Routed(kept, tuple(notes))
 
 

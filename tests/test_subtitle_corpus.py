@@ -2,6 +2,7 @@
 the language check against the built-in voices) and classified: read exactly as expected,
 or refused with a clear error naming file and line. A file missing from EXPECT fails, so
 the corpus cannot grow untested; see SOURCES.md there for where each file comes from."""
+import functools
 from pathlib import Path
 
 import pytest
@@ -68,11 +69,18 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS.iterdir() if p.suffix in SUFFIXES)
 
 
+@functools.lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """One catalog for the corpus: the language check may load an engine to ask which
+    languages it speaks, and once is enough."""
+    return Catalog()
+
+
 def classify(path: Path):
     """('ok', Subtitles) or ('error', InputError), reading as `dubline srt` does by default."""
     try:
         subs = read_subtitles(path)
-        route(subs.lines, Catalog())
+        route(subs.lines, catalog())
         return "ok", subs
     except InputError as e:
         return "error", e

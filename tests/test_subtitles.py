@@ -121,3 +121,26 @@ def test_each_line_gets_its_language(tmp_path):
             "5\n00:00:13,000 --> 00:00:15,000\nПривет, как дела?\n")
     subs = read_subtitles(write(tmp_path, text))
     assert [ln.language for ln in subs.lines] == ["en", "en", "fr", "zh", "ru"]
+
+
+def test_cloned_voice_speaks_what_its_engine_speaks_preset_voice_only_its_language(tmp_path):
+    from types import SimpleNamespace
+
+    from dubline.core.catalog import Catalog
+    from dubline.core.engines.base import Voice
+    from dubline.core.subtitles.routing import route
+
+    loads = []
+
+    def bilingual():  # stands for IndexTTS2's declaration: zh and en
+        loads.append(1)
+        return SimpleNamespace(capabilities=SimpleNamespace(languages=("zh", "en")))
+
+    cloned = Voice(name="guanyu", engine="clone", language="zh", reference=tmp_path / "ref.wav")
+    preset = Voice(name="zh-preset", engine="clone", language="zh")
+    catalog = Catalog(voices=[cloned, preset], engines={"clone": bilingual})
+    path = write(tmp_path, "1\n00:00:01,000 --> 00:00:03,000\nWhere are you going tonight?\n")
+    lines = read_subtitles(path).lines
+    assert route(lines, catalog, default="guanyu").lines == lines and loads == [1]
+    with pytest.raises(InputError, match="line is English \\(en\\) but voice zh-preset speaks zh"):
+        route(lines, catalog, default="zh-preset")

@@ -5,7 +5,7 @@ language) is known to speak another language would come out as gibberish or sile
 under ``on_error='error'`` that stops the run naming the cue and the voice it needs;
 'skip' leaves the line out and 'fix' dubs it with the voice it has, each written down as
 a Note. A voice with no declared language (a cloned voice added without ``--language``)
-is trusted with any line.
+is trusted with any line, and a voice also speaks the languages its engine declares.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..catalog import AUTO, Catalog
+from ..engines.base import Voice
 from ..errors import DublineError, InputError, Problem
 from ..lines import Line
 from .language import NAMES
@@ -53,7 +54,7 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
             kept.append(line)  # an unknown voice name is the render plan's error to report
             continue
         wanted = primary(line.language)
-        if not voice.language or primary(voice.language) == wanted:
+        if _speaks(catalog, voice, wanted):
             kept.append(line)
             continue
         name = NAMES.get(wanted, wanted)
@@ -79,6 +80,22 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
     for group in problems.values():
         log.warning("%s (%s)", _grouped(group), "dubbed anyway, flagged" if on_error == "fix" else "skipped")
     return Routed(kept, tuple(notes))
+
+
+def _speaks(catalog: Catalog, voice: Voice, language: str) -> bool:
+    """A voice speaks its declared language; a cloned voice (one with reference audio) also
+    every language its engine declares: its declared language is its speaker's, and
+    IndexTTS2 reads English in a voice cloned from a Chinese speaker. A preset voice's
+    language is all it speaks, so its engine is not loaded to ask."""
+    if not voice.language or primary(voice.language) == language:
+        return True
+    if voice.reference is None:
+        return False
+    try:
+        languages = catalog.engine(voice.engine).capabilities.languages
+    except DublineError:
+        return False  # the render plan reports an engine that cannot load
+    return language in {primary(code) for code in languages}
 
 
 def _grouped(group: list[Problem]) -> Problem:

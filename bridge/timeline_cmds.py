@@ -126,12 +126,13 @@ def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", help="override the timeline rate (e.g. '29.97 NDF')")
 
 
-def add_parsers(sub, add_dub_options) -> None:
+def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
     p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
     p.add_argument("file", type=Path)
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_otio)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
@@ -140,6 +141,7 @@ def add_parsers(sub, add_dub_options) -> None:
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_conform)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")

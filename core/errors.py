@@ -67,3 +67,7 @@ class FitError(DublineError):
 
 class OutputError(DublineError):
     """Output cannot be written where asked (outside the output root, not writable, ...)."""
+
+
+class ClusterError(DublineError):
+    """The Ray cluster cannot be reached, is not installed, or lost every worker."""

@@ -63,7 +63,7 @@ def _absolute(args: argparse.Namespace) -> argparse.Namespace:
 @contextlib.contextmanager
 def cluster_session(args: argparse.Namespace) -> Iterator[ClusterFitter | None]:
     """Workers for the whole command when ``--cluster`` is given, else None."""
-    if not getattr(args, "cluster", None):
+    if not getattr(args, "cluster", None) or getattr(args, "cluster_in_daemon", False):
         yield None
         return
     with ClusterFitter(cluster_options(args), functools.partial(worker_catalog, _absolute(args))) as fitter:

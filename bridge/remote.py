@@ -26,19 +26,24 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
     p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
-    p.set_defaults(func=cmd_serve)
+    from .cluster_cmds import add_cluster_options
+
+    add_cluster_options(p)
+    p.set_defaults(func=cmd_serve, cluster_in_daemon=True)  # the daemon starts its own workers
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    from .cluster_cmds import cluster_options
     from .server import Daemon, ServerOptions
 
     logging.getLogger("dubline").setLevel(logging.INFO)
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
-                            max_lines_per_job=args.max_lines)
+                            max_lines_per_job=args.max_lines,
+                            cluster=cluster_options(args) if args.cluster else None)
 
     async def run():
         daemon = Daemon(options)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 from dubline.core.catalog import Catalog
+from dubline.core.cluster import ClusterOptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -45,10 +46,12 @@ class ServerOptions:
     max_lines_per_job: int = 5000
     max_message_bytes: int = 32 * 1024 * 1024
     grace_seconds: float = 5.0
+    cluster: ClusterOptions | None = None  # serve --cluster
 
     def service_options(self) -> ServiceOptions:
         return ServiceOptions(output_root=self.output_root, state_dir=self.state_dir, engines=self.engines,
-                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes)
+                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes,
+                              cluster=self.cluster)
 
 
 def is_loopback(host: str) -> bool:

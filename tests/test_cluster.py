@@ -130,3 +130,55 @@ def test_a_worker_keeps_its_voice_while_that_voice_has_lines():
     assert [t.index for t in _next_batch(pending, "b", 2)] == [1, 3]
     assert [t.index for t in _next_batch(pending, "b", 2)] == [0, 2]  # none of b left: earliest
     assert not pending
+
+
+def test_serve_fans_jobs_out_and_streams_the_same_events(tmp_path):
+    """A real `dubline serve --cluster local:2`, driven by the Python client: the job's
+    events and stems are those of a daemon without a cluster."""
+    from daemon_util import short_lines
+    from test_daemon_restart import start_server
+
+    from dubline.bridge import Client
+    from dubline.bridge._proto import dubline_pb2 as pb
+
+    runs = {}
+    for name, extra in (("local", []), ("cluster", ["--cluster", "local:2"])):
+        proc, address = start_server(tmp_path / name, extra)
+        try:
+            with Client(address, token_file=tmp_path / name / "token") as c:
+                job = c.submit(short_lines(4, "c"), out_dir="ep", sample_rate=48000)
+                events = list(c.events(job.id))
+        finally:
+            proc.kill()
+            proc.wait(10)
+        runs[name] = events
+    kinds = {name: [e.WhichOneof("event") for e in events] for name, events in runs.items()}
+    assert kinds["cluster"] == kinds["local"] == ["queued"] + ["line_started", "line_done"] * 4 + ["job_done"]
+    assert runs["cluster"][-1].job_done.job.state == pb.JOB_STATE_DONE
+    for a, b in zip(*(
+            [e.line_done.result for e in events if e.HasField("line_done")] for events in runs.values())):
+        assert (a.start_sample, a.end_sample) == (b.start_sample, b.end_sample)
+        assert np.array_equal(pcm(Path(a.file)), pcm(Path(b.file)))
+
+
+def test_batch_runs_every_job_with_one_summary(tmp_path, samples, local_run):
+    jobs = tmp_path / "jobs.toml"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ep01.srt").write_bytes((samples / "episode_en.srt").read_bytes())
+    (tmp_path / "in" / "ep02.srt").write_bytes((samples / "episode_en.srt").read_bytes())
+    jobs.write_text('[defaults]\nvoice = "en-joe"\n\n'
+                    '[[job]]\ninput = "in/ep01.srt"\nout = "out/ep01"\n\n'
+                    '[[job]]\ninput = "in/ep02.srt"\nout = "out/ep02"\n', encoding="utf-8")
+    r = dubline("batch", jobs, "--cluster", "local:2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "2 jobs, 16 lines, failed 0"
+    for ep in ("ep01", "ep02"):
+        same_dub(tmp_path / "out" / ep, local_run)
+
+
+def test_batch_names_a_bad_jobs_file(tmp_path):
+    jobs = tmp_path / "jobs.toml"
+    jobs.write_text('[[job]]\ninput = "a.srt"\n', encoding="utf-8")
+    r = dubline("batch", jobs)
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"dubline: error: {jobs}: job 1 needs input = ... and out = ..."

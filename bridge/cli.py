@@ -104,7 +104,7 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
     from dataclasses import replace
 
     from dubline.core.catalog import indextts2_loader
-    from dubline.core.engines.indextts2 import IndexTTS2Options
+    from dubline.core.engines.indextts import IndexTTS2Options
     from dubline.core.paths import cache_dir
     from dubline.core.voices import VoiceStore, read_voice_map
 

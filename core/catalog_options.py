@@ -28,7 +28,7 @@ class CatalogOptions:
     model_dir: Path | None = None  # IndexTTS-2 checkpoint; None: no cloning engine
     voices: Path | None = None  # voices.toml: speaker -> voice (and emotion)
     device: str = "cuda"  # cloning engine's device; falls back to the CPU with a note
-    fp16: bool | None = None  # None: on where the device is CUDA
+    fp16: bool | None = None  # None: the engine's choice (on for CUDA)
     latin: str = "english"  # Latin words in Mandarin lines
     readings: Path | None = None  # reading dictionary for the Mandarin voice
     store: Path | None = None  # stored cloned voices (``dubline voices add``); None: the default store
@@ -39,10 +39,6 @@ class CatalogOptions:
     # Speed against quality on slow machines; None keeps the engine's (upstream's) defaults.
     diffusion_steps: int | None = None
     num_beams: int | None = None
-
-    @property
-    def half_precision(self) -> bool:
-        return self.fp16 if self.fp16 is not None else self.device.startswith("cuda")
 
 
 @dataclass
@@ -64,12 +60,12 @@ class BuiltCatalog:
 def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
     """The IndexTTS2 loader for ``options.model_dir``; torch is imported on first use only."""
     from .catalog import indextts2_loader
-    from .engines.indextts2 import IndexTTS2Options
+    from .engines.indextts import IndexTTS2Options
     from .paths import cache_dir
 
     assert options.model_dir is not None
     engine_options = IndexTTS2Options(
-        Path(options.model_dir), device=options.device, fp16=options.half_precision,
+        Path(options.model_dir), device=options.device, fp16=options.fp16,
         cache_dir=options.conditioning_cache or cache_dir() / "conditioning")
     if options.min_factor is not None:
         engine_options = replace(engine_options, min_factor=options.min_factor)
@@ -85,7 +81,7 @@ def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
 def check_checkpoint(model_dir: Path) -> None:
     """Every file of the checkpoint is where the engine will look, checked without torch:
     a daemon with a wrong --model-dir stops before it opens a port."""
-    from .engines.indextts_layout import resolve_layout
+    from .engines.indextts.layout import resolve_layout
 
     resolve_layout(model_dir)
 

@@ -22,10 +22,11 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import DiskFullError, OutputError
 from .files import PART, atomic_path, below, file_sha256, open_dir
 
 log = logging.getLogger(__name__)
@@ -114,9 +115,21 @@ class OutputRun:
             raise OutputError(f"{final} is not a file of the output folder {self.out_dir}")
         return "/".join(parts)
 
-    def write(self, final: Path, suffix: str = ".part"):
+    @contextmanager
+    def write(self, final: Path, suffix: str = ".part") -> Iterator[Path]:
         """``atomic_path`` for ``final``'s staged copy, confined to the root."""
-        return atomic_path(self.stage(final), suffix, root=self.root)
+        with self.naming(final):
+            with atomic_path(self.stage(final), suffix, root=self.root) as tmp:
+                yield tmp
+
+    @contextmanager
+    def naming(self, final: Path) -> Iterator[Path]:
+        """Yield ``final``'s staged path; a full disk is reported as ``final``, the file the
+        user knows, not its staged copy."""
+        try:
+            yield self.stage(final)
+        except DiskFullError as e:
+            raise DiskFullError(final) from e
 
     def settle(self, final: Path) -> Path:
         """The file holding this run's ``final``: its staged copy, or ``final`` itself when the

@@ -244,8 +244,9 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
     track = options.out_dir / "track.wav"
     # New stems are still staged; reused ones stand in the folder.
     sources = [(r.start_sample, _current(run, r.file)) for r in results]
-    write_track(run.stage(track), sources, options.sample_rate, options.bit_depth,
-                _bext(0, options, "Dubline full track", track.stem), root=run.root)
+    with run.naming(track) as staged:
+        write_track(staged, sources, options.sample_rate, options.bit_depth,
+                    _bext(0, options, "Dubline full track", track.stem), root=run.root)
     run.settle(track)
     report = DubReport(
         sample_rate=options.sample_rate,
@@ -256,7 +257,8 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
         cache=cache.stats.to_dict() if cache is not None else {},
     )
     report_file = options.out_dir / "report.json"
-    write_report(run.stage(report_file), report, root=run.root)
+    with run.naming(report_file) as staged:
+        write_report(staged, report, root=run.root)
     run.commit([r.file for r in results] + [track, report_file])
     yield JobDone(report)
 

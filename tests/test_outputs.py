@@ -7,6 +7,7 @@ loopback through the client.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -33,9 +35,18 @@ def dubline(*args: str, umask: int | None = None, **popen) -> subprocess.Popen:
 
 
 def run(*args: str, umask: int | None = None) -> subprocess.CompletedProcess:
-    p = dubline(*args, umask=umask)
-    out, err = p.communicate(timeout=300)
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    """The console script's ``main`` in this process (no interpreter start-up per run)."""
+    from dubline.bridge.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.umask(umask) if umask is not None else None
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["-q", *args])
+    finally:
+        if old is not None:
+            os.umask(old)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def srt(tmp: Path, n: int, word: str = "Hello there") -> Path:
@@ -209,3 +220,70 @@ def test_killed_switch_is_finished_by_the_next_run(tmp_path, monkeypatch):
     assert r.returncode == 0, r.stderr
     assert [ln["id"] for ln in assert_complete(out)["lines"]] == ["1"]
     assert sorted(p.name for p in (out / "lines").iterdir()) == ["1.wav"]
+
+
+def test_timeline_and_delivery_writes_follow_no_symlink(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    precious = elsewhere / "precious.otio"
+    precious.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "dub.otio").symlink_to(precious)  # a link as the file itself: replaced, not written through
+    (out / "delivery").symlink_to(elsewhere)  # a link as a folder: refused
+    r = run("srt", str(srt(tmp_path, 1)), "-o", str(out), "--fps", "25", "--timeline", "otio",
+            "--deliver", "flac")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{out / 'delivery'} is a symlink" in r.stderr.strip().splitlines()[-1]
+    assert precious.read_text() == "mine" and sorted(p.name for p in elsewhere.iterdir()) == ["precious.otio"]
+    assert (out / "dub.otio").is_file() and not (out / "dub.otio").is_symlink()
+    assert_complete(out)
+
+
+def test_voice_store_writes_replace_links_instead_of_following_them(tmp_path, samples):
+    import numpy as np
+    import soundfile as sf
+
+    store = tmp_path / "data" / "voices"
+    store.mkdir(parents=True)
+    target = tmp_path / "elsewhere.toml"
+    target.write_text("# not Dubline's\n")
+    (store / "voices.toml").symlink_to(target)
+    clip = tmp_path / "ref.wav"
+    t = np.arange(48000 * 6) / 48000
+    sf.write(clip, (0.2 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype("float32"), 48000)
+    p = dubline("voices", "add", "narrator", str(clip), "--force", env={**os.environ, "DUBLINE_DATA_DIR": str(tmp_path / "data")})
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert target.read_text() == "# not Dubline's\n"
+    assert not (store / "voices.toml").is_symlink() and "[narrator]" in (store / "voices.toml").read_text()
+
+
+def _tiny_disk_cmd(mount: Path, size: str, *args: str) -> list[str] | None:
+    """``dubline args`` in a private mount namespace with a ``size`` tmpfs at ``mount``, or None
+    where this machine allows no such namespace."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {mount}"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    exe = Path(sys.executable).parent / "dubline"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dubline.bridge.cli"]
+    return [unshare, "-rm", "sh", "-c", f'mount -t tmpfs -o size={size} tmpfs "$0" && exec "$@"', str(mount),
+            *cmd, *args]
+
+
+@pytest.mark.parametrize("size, full", [("4k", "lines/1.wav"), ("700k", "track.wav")])
+def test_disk_full_is_one_line_naming_the_file(tmp_path, size, full):
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = _tiny_disk_cmd(out, size, "srt", str(srt(tmp_path, 4)), "-o", str(out / "dub"))
+    if cmd is None:
+        pytest.skip("no unprivileged mount namespace here to fill a small tmpfs")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    [msg] = r.stderr.strip().splitlines()
+    assert msg.startswith(f"dubline: error: {out / 'dub' / full}: disk full"), msg
+

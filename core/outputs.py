@@ -222,8 +222,12 @@ class OutputRun:
                     if rel != REPORT:
                         self._move(stage_fd, out_fd, rel)
                 for rel in remove:
-                    with self._parent(out_fd, rel) as (fd, name):
-                        _unlink(fd, name)
+                    try:
+                        with self._parent(out_fd, rel, create=False) as (fd, name):
+                            if fd is not None:
+                                _unlink(fd, name)
+                    except (OSError, OutputError) as e:  # a leftover no report lists: harmless
+                        log.warning("%s: could not remove %s: %s", self.out_dir, rel, e)
                 self._move(stage_fd, out_fd, REPORT)
             finally:
                 os.close(stage_fd)

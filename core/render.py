@@ -18,7 +18,7 @@ from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .engines.base import SynthesisControls, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
-from .files import file_sha256
+from .files import atomic_path, file_sha256
 from .fit import FitPolicy, fit_line
 from .lines import Line
 from .outputs import OutputRun
@@ -161,11 +161,16 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
     fit = cache.fit if cache is not None else fit_line
     fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
                  options.sample_rate, options.fit, slot.gap)
-    run = run or OutputRun(options.out_dir, options.output_root)
-    with run.write(slot.file) as tmp:
-        tmp.write_bytes(bwf_bytes(peak_safe(fitted.audio), options.sample_rate, options.bit_depth,
-                                  _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem)))
-    written = run.settle(slot.file)
+    payload = bwf_bytes(peak_safe(fitted.audio), options.sample_rate, options.bit_depth,
+                        _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem))
+    if run is None:  # one stem on its own: written in place, still confined
+        with atomic_path(slot.file, root=options.output_root or options.out_dir) as tmp:
+            tmp.write_bytes(payload)
+        written = slot.file
+    else:
+        with run.write(slot.file) as tmp:
+            tmp.write_bytes(payload)
+        written = run.settle(slot.file)
     return LineResult(
         id=line.id,
         text=line.text,

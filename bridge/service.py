@@ -245,7 +245,7 @@ class DublineService:
         out_dir = confine(self.root, out.output_dir or f"jobs/{job_id}")
         options = DubOptions(out_dir=out_dir, sample_rate=sr, bit_depth=bit_depth, voice=default_voice,
                              speakers=speakers, fit=convert.fit_policy(req.fit if req.HasField("fit") else None),
-                             seed=req.seed, keep_going=True)
+                             seed=req.seed, keep_going=True, output_root=self.root)
         slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
         device = self.catalog.engine(slots[0].voice.engine).capabilities.device
 

@@ -59,12 +59,12 @@ def export(report, lines, info: TimelineInfo | None, args, source_timeline=None)
         voices = sorted({r.voice for r in report.lines})
         label = voices[0] if len(voices) == 1 else "mixed voices"
         timeline = dub_timeline(stems, info, label, source_timeline)
-        for f in write_timeline(timeline, out, "dub", formats):
+        for f in write_timeline(timeline, out, "dub", formats, root=out):
             print(f"timeline -> {f}")
     deliveries = _formats(args.deliver, ENCODINGS)
     if deliveries:
         done = deliver(report.track, out / "delivery",
-                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)))
+                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)), root=out)
         n = done.normalised
         if n is not None:
             print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "

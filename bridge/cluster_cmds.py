@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-from dubline.core.catalog import Catalog
+from dubline.core.catalog_options import catalog_factory
 from dubline.core.cluster import ClusterFitter, ClusterOptions
 from dubline.core.errors import InputError
 from dubline.core.render import DubOptions
@@ -40,33 +39,15 @@ def cluster_options(args: argparse.Namespace) -> ClusterOptions:
                           gpus_per_actor=1.0 if gpu else 0.0)
 
 
-def worker_catalog(args: argparse.Namespace) -> Catalog:
-    """The catalog a worker builds for itself: the same voices the coordinator planned with."""
-    from dubline.bridge.cli import add_cloned_voices, dub_catalog, dub_options
-
-    catalog = dub_catalog(args)
-    if getattr(args, "voices", None) or getattr(args, "model_dir", None):
-        add_cloned_voices(args, catalog, [], dub_options(args))
-    return catalog
-
-
-def _absolute(args: argparse.Namespace) -> argparse.Namespace:
-    """A copy of ``args`` whose paths do not depend on the worker's working directory."""
-    copy = argparse.Namespace(**vars(args))
-    for name, value in vars(args).items():
-        if isinstance(value, Path):
-            setattr(copy, name, value.absolute())
-    copy.func = None  # workers never run the command
-    return copy
-
-
 @contextlib.contextmanager
 def cluster_session(args: argparse.Namespace) -> Iterator[ClusterFitter | None]:
     """Workers for the whole command when ``--cluster`` is given, else None."""
     if not getattr(args, "cluster", None) or getattr(args, "cluster_in_daemon", False):
         yield None
         return
-    with ClusterFitter(cluster_options(args), functools.partial(worker_catalog, _absolute(args))) as fitter:
+    from dubline.bridge.cli import catalog_options
+
+    with ClusterFitter(cluster_options(args), catalog_factory(catalog_options(args))) as fitter:
         yield fitter
 
 
@@ -131,14 +112,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     jobs = read_jobs(args.jobs)
     prepared = [(job, _job_lines(job, args)) for job in jobs]  # every input checked before any audio
-    catalog = dub_catalog(args)
+    built = dub_catalog(args)
     base: DubOptions = replace(dub_options(args), fitter=getattr(args, "fitter", None))
     total = sum(len(lines) for _, lines in prepared)
     summary = []
     with tqdm(total=total, unit="line", disable=args.quiet or None, file=sys.stderr) as bar:
         for job, lines in prepared:
-            options = replace(base, out_dir=job.out, voice=job.voice or base.voice)
-            for event in dub(lines, options, catalog):
+            lines, options = built.apply(lines, replace(base, out_dir=job.out, voice=job.voice or base.voice))
+            for event in dub(lines, options, built.catalog):
                 if isinstance(event, (LineDone, LineFailed)):
                     bar.update(1)
                     if isinstance(event, LineFailed):

@@ -74,7 +74,7 @@ def test_blank_line_inside_a_cue_is_kept_unless_a_cue_follows(tmp_path):
     assert [(p.line, p.cue) for p in err.value.problems] == [(16, "4")]  # the damaged timing, not cue 2's text
     subs = read_subtitles(path, SubtitleOptions(on_error="skip", languages=False))
     assert [ln.text for ln in subs.lines] == ["First half, second half.", "Next cue.", "A cue without its number."]
-    assert [(n.action, n.cue, n.line) for n in subs.notes] == [("skipped", "4", 16)]
+    assert [(n.action, n.cue, n.line, n.text) for n in subs.notes] == [("skipped", "4", 16, "Broken arrow.")]
 
 
 def test_format_by_content_not_suffix(tmp_path):

@@ -87,3 +87,10 @@ class CueList:
 
     cues: list[RawCue] = field(default_factory=list)
     problems: list = field(default_factory=list)  # list[Problem]
+    # The raw text of the block each problem is about ('' when none), so a skipped block's
+    # words reach the report: problem_texts[i] belongs to problems[i].
+    problem_texts: list[str] = field(default_factory=list)
+
+    def reject(self, problem, text: str = "") -> None:
+        self.problems.append(problem)
+        self.problem_texts.append(text)

@@ -50,7 +50,7 @@ def parse_vtt(text: str, path: Path) -> CueList:
     found = CueList()
     subs = _load(text, "vtt", path)
     if isinstance(subs, Problem):
-        found.problems.append(subs)
+        found.reject(subs)
         return found
     rows = text.splitlines()
     timings = []  # (row index, start ms, end ms) of every well-formed timing line
@@ -59,8 +59,13 @@ def parse_vtt(text: str, path: Path) -> CueList:
             continue
         m = _VTT_STAMP.match(source)
         if m is None:
-            found.problems.append(Problem(f"unparseable timing {source.strip()[:60]!r} (want [HH:]MM:SS.mmm --> "
-                                          "[HH:]MM:SS.mmm)", path, i + 1))
+            body = []
+            for line in rows[i + 1:]:
+                if not line.strip():
+                    break
+                body.append(line)
+            found.reject(Problem(f"unparseable timing {source.strip()[:60]!r} (want [HH:]MM:SS.mmm --> "
+                                 "[HH:]MM:SS.mmm)", path, i + 1), "\n".join(body))
             continue
         g = m.groups()
         timings.append((i, _ms(*g[:4]), _ms(*g[4:])))
@@ -90,7 +95,7 @@ def parse_ass(text: str, path: Path) -> CueList:
     found = CueList()
     subs = _load(text, "ass", path)
     if isinstance(subs, Problem):
-        found.problems.append(subs)
+        found.reject(subs)
         return found
     dialogue_rows = [i + 1 for i, row in enumerate(text.splitlines()) if row.lstrip().startswith("Dialogue:")]
     n = 0

@@ -16,7 +16,7 @@ from ..errors import InputError, Problem
 from ..lines import Line, SourceRef
 from ..timebase import TimeRange
 from . import pysubs, srt
-from .clean import cue_lines, join_lines
+from .clean import clean_text, cue_lines, join_lines
 from .detect import detect_format
 from .encoding import decode
 from .model import FORMAT_NAMES, CueList, Note, RawCue, SpeakerTaken, Subtitles
@@ -143,7 +143,8 @@ def read_subtitles(path: Path | str, options: SubtitleOptions = SubtitleOptions(
     decoded = decode(data, path, options.encoding)
     fmt, found = parse_text(decoded.text, path)
     rules = SpeakerRules(options.speakers, options.speaker_names)
-    notes: list[Note] = [Note("skipped", p.message, p.cue, p.line) for p in found.problems]
+    notes: list[Note] = [Note("skipped", p.message, p.cue, p.line, clean_text(text, fmt))
+                         for p, text in zip(found.problems, found.problem_texts)]
     cues = sorted((_cue(raw, fmt, rules, notes) for raw in found.cues), key=lambda c: (c.range.start, c.line))
     cues, problems, checked = _validate(cues, path, options)
     problems = list(found.problems) + problems

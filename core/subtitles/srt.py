@@ -99,7 +99,8 @@ def parse(text: str, path: Path) -> CueList:
     for start, rows in blocks(text):
         got = parse_block(start, rows, path)
         if isinstance(got, Problem):
-            found.problems.append(got)
+            timing = next((i for i, r in enumerate(rows[:2]) if _is_timing(r)), None)
+            found.reject(got, "\n".join(rows[timing + 1:] if timing is not None else rows))
         else:
             found.cues.append(got)
     return found

@@ -144,3 +144,16 @@ def test_cloned_voice_speaks_what_its_engine_speaks_preset_voice_only_its_langua
     assert route(lines, catalog, default="guanyu").lines == lines and loads == [1]
     with pytest.raises(InputError, match="line is English \\(en\\) but voice zh-preset speaks zh"):
         route(lines, catalog, default="zh-preset")
+
+
+def test_mandarin_voice_reads_english_lines_through_its_english_reader_but_not_russian(tmp_path):
+    from dubline.core.catalog import Catalog
+    from dubline.core.subtitles.routing import route
+
+    path = write(tmp_path, "1\n00:00:01,000 --> 00:00:03,000\nThe forecast says snow tomorrow.\n\n"
+                           "2\n00:00:04,000 --> 00:00:06,000\nПривет, как дела?\n")
+    lines = read_subtitles(path).lines
+    routed = route(lines, Catalog(), default="zh-baker", on_error="skip")
+    assert [ln.id for ln in routed.lines] == ["1"]
+    assert [(n.action, n.cue) for n in routed.notes] == [("skipped", "2")]
+    assert "line is Russian (ru) but voice zh-baker speaks zh" in routed.notes[0].message

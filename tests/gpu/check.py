@@ -130,7 +130,7 @@ def forced_oom(engine: Any, voice: Any) -> bool:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated on the CPU)")
 
         hook = engine.model.vocoder.register_forward_pre_hook(refuse)
-    engine._lines.clear()
+    engine.forget_lines()
     try:
         engine.synthesize(LINES[0], voice, SynthesisControls(seed=99))
         failed = False
@@ -166,7 +166,7 @@ def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable
     def line(text: str, seed: int, seconds: Fraction) -> tuple[float, Any]:
         """One line, GPT included, at a target; exact = the frames the engine's range allows."""
         nonlocal exact
-        engine._lines.clear()
+        engine.forget_lines()
         t0 = time.perf_counter()
         s = engine.synthesize(text, voice, SynthesisControls(seed=seed), DurationTarget(seconds))
         _sync(device)

@@ -104,9 +104,11 @@ def test_unsupported_rate(tmp_path):
         read_otio(write(tl, tmp_path / "x.otio"))
 
 
-def test_zero_length_marker_is_an_error(tmp_path):
+def test_zero_length_marker_is_skipped_with_a_warning(tmp_path):
     tl = marker_timeline(FrameRate(25))
     tl.tracks.markers[0].marked_range = otio.opentime.TimeRange(
         otio.opentime.RationalTime(10, 25), otio.opentime.RationalTime(0, 25))
-    with pytest.raises(InputError, match="marker has no duration"):
-        read_otio(write(tl, tmp_path / "x.otio"), OtioReadOptions(markers=True))
+    found = read_otio(write(tl, tmp_path / "x.otio"), OtioReadOptions(markers=True))
+    assert sorted(l.id for l in found.lines) == ["Marker 1", "Over here."]
+    assert len(found.warnings) == 1 and "'Where were you?'" in found.warnings[0]
+    assert "has no duration and was skipped" in found.warnings[0]

@@ -190,7 +190,8 @@ def lines_from_timeline(timeline, options: OtioReadOptions = OtioReadOptions(),
         names = ", ".join(track_label(timeline, t) for t in timeline.tracks) or "none"
         marker_note = (f"{result.markers_read} marker(s) read" if (options.markers or not tracks)
                        else "markers not read (use --markers)")
-        skipped = f"; skipped: {'; '.join(result.skipped[:5])}" if result.skipped else ""
+        passed = result.warnings + result.skipped
+        skipped = f"; skipped: {'; '.join(passed[:5])}" if passed else ""
         raise InputError(Problem(
             f"no dialogue found: dialogue tracks read: {looked} (timeline tracks: {names}); "
             f"{marker_note}{skipped}. Name the track with --track or put text in clip "

@@ -87,8 +87,8 @@ def test_standalone_timeline_for_srt_lines(tmp_path):
 
 def test_unknown_format(tmp_path):
     info = TimelineInfo.at("x", FrameRate(25))
-    with pytest.raises(OutputError, match="unknown timeline format 'edl'"):
-        write_timeline(dub_timeline([], info, "v"), tmp_path, "dub", ["edl"])
+    with pytest.raises(OutputError, match="unknown timeline format .fcpx."):
+        write_timeline(dub_timeline([], info, "v"), tmp_path, "dub", ["fcpx"])
 
 
 def test_rerun_replaces_the_dub_track(tmp_path):

@@ -108,7 +108,7 @@ def cmd_otio(args: argparse.Namespace) -> int:
     timeline = load_timeline(args.file, read.rate)
     found = lines_from_timeline(timeline, read, Path(args.file))
     for warning in found.warnings:
-        log.warning("%s", warning)
+        log.warning("%s: %s", args.file, warning)
     lines = _first(found.lines, args)
     print(f"{len(lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
@@ -127,7 +127,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
     timeline = load_timeline(args.new, read.rate)
     new = lines_from_timeline(timeline, read, Path(args.new))
     for warning in new.warnings:
-        log.warning("%s", warning)
+        log.warning("%s: %s", args.new, warning)
     options = with_cache(dub_options(args), args, new.info)
     check_exports(new.lines, options.timeline, args, timeline)
     passes = conform_pass(old.lines, new.lines, options, dub_catalog(args))

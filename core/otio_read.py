@@ -326,7 +326,7 @@ class _Reader:
             # Editors drop point markers everywhere (Premiere exports them by default); one
             # without a length has no slot to fill, so it is skipped, not fatal.
             self.result.warnings.append(
-                f"{self.path or 'timeline'}: marker {marker.name or text[:30]!r} at "
+                f"marker {marker.name or text[:30]!r} at "
                 f"{mr.start_time.value:g}/{mr.start_time.rate:g} has no duration and was skipped "
                 "(give it a length in the editor: the line's slot is the marker's length)")
             return

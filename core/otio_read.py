@@ -242,7 +242,8 @@ def _dialogue_tracks(timeline, options: OtioReadOptions, path: Path | None) -> l
 
 
 # What malformed items raise inside OTIO and the conversions here; each becomes a Problem.
-_BAD_ITEM = (ValueError, TypeError, OverflowError, ZeroDivisionError, ArithmeticError)
+# (OTIO raises NotImplementedError for the duration of an item without a range, e.g. a Gap.)
+_BAD_ITEM = (ValueError, TypeError, ArithmeticError, NotImplementedError)
 
 
 class _Reader:

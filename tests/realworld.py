@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -32,8 +33,10 @@ except ImportError:  # Python 3.10
 ROOT = Path(__file__).resolve().parent / "data" / "realworld"
 TIMELINE_SUFFIXES = {".otio", ".xml", ".edl"}
 SUBTITLE_SUFFIXES = {".srt", ".vtt", ".ass", ".ssa", ".sub", ".txt"}
-# What every run gets: the embedded English voice, a throwaway cache, no progress bar.
-COMMON = ["--voice", "en-joe", "--no-cache"]
+# What every run gets: no cache, no progress bar; timelines the embedded English voice (their
+# text is clip names); subtitles the default voice routing unless their manifest says.
+COMMON = ["--no-cache"]
+BY_COMMAND = {"otio": ["--voice", "en-joe"], "srt": []}
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def run(entry: Entry, out: Path, first: int | None = None) -> Outcome:
     from dubline.bridge.cli import main
 
     cap = ["--first", str(first)] if first and entry.command == "otio" and "--first" not in entry.args else []
-    argv = ["-q", entry.command, str(entry.path), "-o", str(out), *COMMON, *cap, *entry.args]
+    argv = ["-q", entry.command, str(entry.path), "-o", str(out), *COMMON, *BY_COMMAND.get(entry.command, []),
+            *cap, *entry.args]
     err, printed = io.StringIO(), io.StringIO()
     t0 = time.perf_counter()
     try:
@@ -199,20 +203,44 @@ def _check_placement(entry: Entry, out: Path, lines: list[dict], sr: int) -> str
         want = (round(Fraction(start) * sr / fps), round(Fraction(end) * sr / fps))
         if (line["start_sample"], line["end_sample"]) != want:
             return f"line {name}: samples {line['start_sample']}-{line['end_sample']}, dub.otio says {want}"
+    if entry.path.suffix.lower() == ".edl":
+        return _check_edl_record(entry, out, clips)
     source = _source_slots(entry)
     if source is not None:
-        src_fps, origin, slots = source
+        slots = source
         for name, start, end in clips:
             base = name.split("~")[0]
             if base in slots and len(slots[base]) == 1:
                 s, e = slots[base][0]
-                if (s - origin, e - origin) != (start, end) and _clipped(s - origin, e - origin, start, end) is False:
-                    return f"line {name}: source places it at frames {s - origin}-{e - origin}, dub at {start}-{end}"
+                if not _clipped(s, e, start, end):
+                    return f"line {name}: source places it at frames {s}-{e}, dub at {start}-{end}"
+    return None
+
+
+_EDL_EVENT = re.compile(r"^\s*\d+\s+\S+\s+\S+\s+\S+(?:\s+\d+)?\s+(?:[\d:;]{11}\s+){2}([\d:;]{11})\s+([\d:;]{11})")
+
+
+def _check_edl_record(entry: Entry, out: Path, clips) -> str | None:
+    """Each dub clip, at the dub's start timecode, lies inside an event's record range as the
+    EDL text writes it (read here with a regex and OTIO's timecode parser alone)."""
+    import opentimelineio as otio
+
+    rate = float(Fraction(entry.args[entry.args.index("--fps") + 1]))
+    events = []
+    for row in entry.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        m = _EDL_EVENT.match(row)
+        if m:
+            events.append(tuple(round(otio.opentime.from_timecode(tc, rate).value) for tc in m.groups()))
+    dub = otio.adapters.read_from_file(str(out / "dub.otio"))
+    origin = round(dub.global_start_time.value)
+    for name, start, end in clips:
+        if not any(_clipped(a, b, origin + start, origin + end) for a, b in events):
+            return f"line {name}: at record frames {origin + start}-{origin + end}, inside no EDL event"
     return None
 
 
 def _clipped(s: int, e: int, start: int, end: int) -> bool:
-    """A line inside its source clip's range (a nested stack's trim cut it) is not misplaced."""
+    """Inside the source item's range: exactly on it, or cut by a nested stack's trim."""
     return s <= start < end <= e
 
 
@@ -235,22 +263,20 @@ def _source_slots(entry: Entry):
     """Clip name -> [(start, end)] frames of the source's clips, from OTIO's own placement."""
     import opentimelineio as otio
 
-    if entry.path.suffix.lower() == ".edl":
-        return None  # the adapter drops EDL record timecodes; core/timeline_files.py restores them
     try:
         obj = otio.adapters.read_from_file(str(entry.path))
         if isinstance(obj, otio.schema.SerializableCollection):
             (obj,) = obj.find_children(descended_from_type=otio.schema.Timeline)
-    except Exception:
+    except Exception:  # a source OTIO cannot read was refused before any line was dubbed
         return None
     slots: dict[str, list[tuple[int, int]]] = {}
     for clip in obj.find_clips():
         try:
             r = clip.transformed_time_range(clip.trimmed_range(), obj.tracks)
-        except Exception:
+        except Exception:  # an item OTIO cannot place is not a line Dubline dubbed either
             continue
         slots.setdefault(clip.name, []).append((round(r.start_time.value), round(r.end_time_exclusive().value)))
-    return None, 0, slots
+    return slots
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:

@@ -466,7 +466,7 @@ def _emotion(value) -> Emotion | None:
     if vector is not None and (isinstance(vector, (str, bytes)) or not hasattr(vector, "__len__")
                                or len(vector) != len(EMOTIONS)):
         raise ValueError(f"emotion vector needs {len(EMOTIONS)} weights ({', '.join(EMOTIONS)})")
-    intensity = _finite(value.get("intensity", 1.0), "emotion intensity")
+    intensity = _finite(value["intensity"], "emotion intensity") if "intensity" in value else None
     weights = tuple(_finite(v, "emotion vector weight") for v in vector) if vector is not None else None
     description = value.get("description")
     return Emotion(

@@ -159,8 +159,10 @@ def check_formats(lines: list[Line], info: TimelineInfo, voice_label: str, forma
     return [s.warning for s in shaped(timeline, formats) if s.warning]
 
 
-def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[str]) -> list[Path]:
-    """Export ``timeline`` as ``out_dir/<stem_name><suffix>`` per format; atomic writes.
+def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[str],
+                   root: Path | None = None) -> list[Path]:
+    """Export ``timeline`` as ``out_dir/<stem_name><suffix>`` per format; atomic writes, confined
+    to ``root`` (no symlink below it followed; default ``out_dir``).
 
     .otio goes in the shape Resolve exports (its importer takes nothing else; otio_resolve.py);
     FCP 7 XML and EDL as otio_shapes.py describes.
@@ -168,11 +170,11 @@ def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[st
     written = []
     for one in shaped(timeline, list(formats)):
         target = Path(out_dir) / f"{stem_name}{_adapter(one.fmt)[1]}"
-        _atomic_write_text(target, one.text)
+        _atomic_write_text(target, one.text, root)
         written.append(target)
     return written
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
+def _atomic_write_text(path: Path, text: str, root: Path | None = None) -> None:
+    with atomic_path(path, root=root) as tmp:
         tmp.write_text(text, encoding="utf-8")

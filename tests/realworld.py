@@ -32,7 +32,7 @@ except ImportError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parent / "data" / "realworld"
 TIMELINE_SUFFIXES = {".otio", ".xml", ".edl"}
-SUBTITLE_SUFFIXES = {".srt", ".vtt", ".ass", ".ssa", ".sub", ".txt"}
+SUBTITLE_SUFFIXES = {".srt", ".vtt", ".ass", ".ssa"}
 # What every run gets: no cache, no progress bar; timelines the embedded English voice (their
 # text is clip names); subtitles the default voice routing unless their manifest says.
 COMMON = ["--no-cache"]

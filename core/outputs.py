@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import DiskFullError, OutputError
-from .files import PART, atomic_path, below, file_sha256, open_dir
+from .files import PART, _os_error, atomic_path, below, file_sha256, open_dir
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def intact(stem: Path, sha256: str) -> bool:
                 return True
         except OSError:
             continue
-        if candidate == staged:
+        if candidate == staged and not any(p.is_symlink() for p in (staged.parent, staged.parent.parent)):
             staged.unlink(missing_ok=True)
     return False
 
@@ -95,6 +95,9 @@ class OutputRun:
                 removed = _clean_parts(out_fd)
             if removed:
                 log.info("%s: removed %d stale temp file(s) of an interrupted write", self.out_dir, removed)
+        except OSError as e:
+            self._unlock()
+            raise _os_error(self.out_dir, e) from e
         except BaseException:
             self._unlock()
             raise
@@ -200,6 +203,12 @@ class OutputRun:
 
     def _replay(self) -> None:
         """Carry out the journal in the staging folder, if there is one; idempotent."""
+        try:
+            self._replay_journal()
+        except OSError as e:  # a full disk, a folder made read-only meanwhile, ...
+            raise _os_error(self.out_dir, e) from e
+
+    def _replay_journal(self) -> None:
         with open_dir(self.root, self.parts) as out_fd:
             try:
                 stage_fd = os.open(STAGING, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC, dir_fd=out_fd)

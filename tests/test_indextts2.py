@@ -86,7 +86,7 @@ def test_one_gpt_run_one_render_exact_length_for_each_target(engine, refs, monke
     real_gpt, real_render = engine.model.semantic_tokens, engine.model.render
     monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real_gpt(*a))
     monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: renders.append(n) or real_render(tok, n, *a))
-    engine._lines.clear()
+    engine.forget_lines()
     natural = engine.synthesize(TEXT, v, SynthesisControls(seed=3))
     assert natural.method == "natural" and natural.sample_rate == SR and natural.factor == 1.0
     assert len(natural.audio) == round(natural.natural_seconds * SR) and natural.speech == (0, len(natural.audio))
@@ -133,7 +133,7 @@ def test_same_seed_same_audio_other_seed_differs(engine, refs):
     v = voice(refs["a"])
     target = DurationTarget(Fraction(1, 2))
     a = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
-    engine._lines.clear()  # force the GPT to run again
+    engine.forget_lines()  # force the GPT to run again
     b = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
     c = engine.synthesize("we will meet again", v, SynthesisControls(seed=12), target)
     assert np.array_equal(a.audio, b.audio)
@@ -175,7 +175,7 @@ def emovecs(engine, monkeypatch):
         return real(ids, spk_cond, emo_cond, emovec, sampling)
 
     monkeypatch.setattr(engine.model, "semantic_tokens", spy)
-    engine._lines.clear()
+    engine.forget_lines()
     return seen
 
 
@@ -195,7 +195,7 @@ def test_each_emotion_control_reaches_the_model(engine, refs, emovecs):
     }
     results = {}
     for name, emo in controls.items():
-        engine._lines.clear()  # one GPT run per control, even where two plans coincide
+        engine.forget_lines()  # one GPT run per control, even where two plans coincide
         results[name] = engine.synthesize("calm voice", v, SynthesisControls(seed=5, emotion=emo))
     vec = {name: e for name, (e, _) in zip(controls, emovecs)}
     emo_shapes = {name: s for name, (_, s) in zip(controls, emovecs)}
@@ -256,7 +256,7 @@ def test_broken_text_emotion_model_falls_back_to_the_voice(engine, refs, tmp_pat
     real = engine.model.text_emotion
     engine.model.text_emotion = TextEmotionModel(broken, "cpu", False)
     try:
-        engine._lines.clear()
+        engine.forget_lines()
         s = engine.synthesize("calm voice", voice(refs["a"]),
                               SynthesisControls(seed=5, emotion=Emotion(description="furious")))
     finally:
@@ -294,7 +294,7 @@ def test_out_of_memory_fails_only_that_line(engine, refs):
         # torch.cuda.OutOfMemoryError is the name torch 2.4 has too
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    engine._lines.clear()
+    engine.forget_lines()
     hook = engine.model.vocoder.register_forward_pre_hook(oom)
     try:
         with pytest.raises(EngineError, match="GPU out of memory"):
@@ -444,3 +444,41 @@ def test_the_package_init_and_torchaudio_are_never_imported(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_gpu_check_runs_in_reduced_form_on_the_cpu(engine, refs):
+    """tests/gpu's measurements on the session's tiny engine: what a GPU run prints, in small."""
+    from tests.gpu.check import run_check
+
+    printed: list[str] = []
+    result = run_check(engine, refs["a"], batch_lines=1, log=printed.append)
+    assert result.device == "cpu" and result.dtype == "float32"
+    assert result.exact and result.deterministic and result.oom_recovered
+    assert result.stages.gpt > 0 and result.stages.second_stage > 0 and result.stages.vocoder > 0
+    assert result.single_rtf > 0 and result.batch_rtf > 0
+    assert any("RTF" in p for p in printed) and any("peak GPU memory: n/a" in p for p in printed)
+
+
+def test_a_line_longer_than_the_gpt_text_window_is_split_not_crashed(engine, refs):
+    long = " ".join(["the quick brown fox jumps over the lazy dog"] * 12)  # > 80 tokens, no sentence end
+    segments = engine.model.tokenize(long, 120).segments
+    assert len(segments) > 1 and max(len(s) for s in segments) <= engine.model.max_text_tokens - 2
+    s = engine.synthesize(long, voice(refs["a"]), SynthesisControls(seed=4), DurationTarget(Fraction(3)))
+    assert len(s.audio) == round(3 * SR / HOP) * HOP
+
+
+def test_a_retimed_line_in_a_later_run_skips_the_gpt_and_matches_a_cold_run(engine, refs, monkeypatch):
+    """What conform needs across processes: the GPT's tokens come back from the cache directory."""
+    text, v = "by the river at dawn", voice(refs["a"])
+    engine.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(1, 2)))
+    later = type(engine)(engine.model, engine.options, [])  # a new process: empty memory, same cache dir
+    gpt_runs = []
+    real = engine.model.semantic_tokens
+    monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real(*a))
+    retimed = later.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
+    assert gpt_runs == [] and later.semantic_cache.stats.disk_hits == 1
+    from dataclasses import replace
+
+    cold = type(engine)(engine.model, replace(engine.options, cache_dir=None), [])
+    fresh = cold.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
+    assert gpt_runs == [1] and np.array_equal(retimed.audio, fresh.audio)

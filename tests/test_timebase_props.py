@@ -84,7 +84,8 @@ def test_time_range_accepts_only_positive_rates(start, end, rate, sample_rate):
     else:
         assert r.rate > 0
         first, last = r.samples(sample_rate)
-        assert (first <= last) == (start <= end)
+        # rounding is monotone: order is kept (a tick finer than a sample may round to equal)
+        assert (first <= last) if start <= end else (first >= last)
 
 
 @pytest.mark.parametrize("text", ["1/3", "0", "0/0", "1/0", "-25", "1e999999999", "1001", "nan", "inf"])

@@ -67,6 +67,15 @@ class ConditioningCache:
                 self._mem.popitem(last=False)
         return value
 
+    def forget(self, kind: str) -> None:
+        """Drop every entry of ``kind``, in memory and on disk."""
+        with self._lock:
+            for full in [k for k in self._mem if k.startswith(f"{kind}-")]:
+                del self._mem[full]
+        if self._dir is not None and self._dir.is_dir():
+            for path in self._dir.glob(f"{kind}-*.pt"):
+                path.unlink(missing_ok=True)
+
     def _path(self, full: str) -> Path | None:
         return None if self._dir is None else self._dir / f"{full}.pt"
 

@@ -10,6 +10,7 @@ policy (stretch, flag) does the rest.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -94,6 +95,7 @@ class IndexTTS2Engine:
         fingerprint = model.layout.fingerprint()
         self.model_version = f"indextts2-{model.version}-{fingerprint}"
         self.cache = ConditioningCache(options.cache_dir, f"indextts2-{fingerprint}")
+        self.semantic_cache = ConditioningCache(options.cache_dir, f"indextts2-{fingerprint}")  # GPT tokens
         self.emotion_defaults = EmotionDefaults(options.default_intensity, options.text_intensity,
                                                 options.emotion_from_text)
         has_text = model.text_emotion is not None
@@ -121,6 +123,11 @@ class IndexTTS2Engine:
         model = IndexTTS2Model(layout, device, fp16, options.language, cuda_kernel=options.bigvgan_cuda_kernel,
                                compile=options.torch_compile)
         return cls(model, options, notes)
+
+    def forget_lines(self) -> None:
+        """Forget every line's GPT tokens (memory and disk), so the next take runs the GPT."""
+        self._lines.clear()
+        self.semantic_cache.forget("semantic")
 
     def voices(self) -> list[Voice]:
         return []  # every IndexTTS2 voice is a user's reference clip
@@ -246,10 +253,18 @@ class IndexTTS2Engine:
             vector = self.model.emotion_vector(scale_by_alpha(weights, plan.alpha), speaker["style"])
         elif plan.mode == "reference" and plan.reference is not None:
             emo_cond, alpha = self.emotion_reference(plan.reference)["emo_cond"], plan.alpha
-        seed_everything(controls.seed)
-        emovec = self.model.merged_emovec(spk_cond, emo_cond, alpha, vector)
-        tokens = [self.model.semantic_tokens(ids, spk_cond, emo_cond, emovec, self.options.sampling())
-                  for ids in tokenized.segments]
+
+        def generate() -> dict[str, Any]:
+            seed_everything(controls.seed)
+            emovec = self.model.merged_emovec(spk_cond, emo_cond, alpha, vector)
+            return pack_tokens([self.model.semantic_tokens(ids, spk_cond, emo_cond, emovec, self.options.sampling())
+                                for ids in tokenized.segments])
+
+        # On disk too (with a cache directory): a re-timed line in a later run, or a conform
+        # pass, renders only the second stage, and exactly as a cold run at that length would.
+        gpt_key = hashlib.sha256(repr((text, loaded[1], controls.seed, plan, sorted(self.options.sampling().items()),
+                                       self.options.max_text_tokens_per_segment)).encode()).hexdigest()
+        tokens = unpack_tokens(self.semantic_cache.get("semantic", gpt_key, generate, self.model.device))
         if any(t.hit_limit for t in tokens):
             warnings.append(f"generation hit max_mel_tokens ({self.options.max_mel_tokens}) before the end "
                             "of the text; the line may be cut short")
@@ -269,6 +284,21 @@ class IndexTTS2Engine:
             if i < len(gaps):
                 parts.append(np.zeros(gaps[i] * HOP, dtype=np.float32))
         return np.concatenate(parts).astype(np.float32)
+
+
+def pack_tokens(tokens: list[SemanticTokens]) -> dict[str, Any]:
+    """A line's GPT output as tensors only (what the conditioning cache stores on disk)."""
+    import torch
+
+    packed: dict[str, Any] = {"meta": torch.tensor([[t.natural_frames, int(t.hit_limit)] for t in tokens])}
+    for i, t in enumerate(tokens):
+        packed[f"codes{i}"], packed[f"latent{i}"] = t.codes, t.latent
+    return packed
+
+
+def unpack_tokens(packed: dict[str, Any]) -> list[SemanticTokens]:
+    return [SemanticTokens(packed[f"codes{i}"], packed[f"latent{i}"], int(n), bool(hit))
+            for i, (n, hit) in enumerate(packed["meta"].tolist())]
 
 
 def seed_everything(seed: int) -> None:

@@ -41,7 +41,7 @@ FILES = {
         "Where are you going tonight?", "I told you already, it is over.",
         "¿Dónde está la biblioteca, por favor?", "Thanks a lot, my friend."])),
     "authored_en_cp1252_late_accent.srt": ("cp1252", srt(
-        [f"Line number {i} of the briefing." for i in range(1, 40)] + ["We meet at the café, naïve as it sounds."],
+        [f"Line number {i} of the briefing." for i in range(1, 10)] + ["We meet at the café, naïve as it sounds."],
         step=2.8)),
 }
 

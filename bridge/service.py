@@ -47,7 +47,6 @@ class ServiceOptions:
     max_text_chars: int = 1000
     max_message_bytes: int = 32 * 1024 * 1024
     max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
-    cancel_wait_seconds: float = 60.0
     extra_versions: dict[str, str] = field(default_factory=dict)
 
 
@@ -246,11 +245,14 @@ class DublineService:
 
         existing = self.jobs.get(job_id)
         if existing is not None and not existing.finished:
+            existing.claim()
             return pb.SubmitJobResponse(job=existing.message(), resumed=True)
         job = existing or JobRecord(id=job_id, spec=req, out_dir=out_dir, device=device)
         if existing is not None:
             job.reset_run()
             job.spec, job.out_dir, job.device = req, out_dir, device
+        job.claims.clear()
+        job.claim()
         self.jobs[job_id] = job
         self.store.save_job(job)
         queue = self._queue(device)
@@ -274,11 +276,14 @@ class DublineService:
             yield pb.JobEvent(job_id=job.id, sequence=0, job_done=pb.JobDone(job=job.message()))
             return
         job.watchers += 1
-        seen = 0
+        job.take_claim()  # the submitter (or someone) is watching now
+        run, seen = job.run, 0
         try:
             while True:
                 async with job.changed:
-                    await job.changed.wait_for(lambda: len(job.events) > seen)
+                    await job.changed.wait_for(lambda: len(job.events) > seen or job.run != run)
+                if job.run != run:  # resubmitted after it ended: this watch followed the old run
+                    return
                 events = job.events[seen:]
                 seen += len(events)
                 for event in events:
@@ -287,31 +292,42 @@ class DublineService:
                         return
         finally:
             job.watchers -= 1
-            if job.watchers == 0 and not job.finished and not job.spec.detached:
-                log.info("last watcher of job %s left; cancelling it", job.id)
-                await self._cancel(job)
+            if job.watchers == 0 and job.run == run and not job.spec.detached:
+                await self._orphaned(job, run)
+
+    async def _orphaned(self, job: JobRecord, run: int) -> None:
+        """The last watcher left: cancel, unless a client resubmitted and has yet to watch."""
+        wait = job.claimed_for()
+        if wait > 0:
+            asyncio.get_running_loop().call_later(wait + 0.05, lambda: asyncio.ensure_future(self._recheck(job, run)))
+            return
+        if not job.finished:
+            log.info("last watcher of job %s left; cancelling it", job.id)
+        await self._cancel(job, "its last watcher went away (submit with detached: true to keep it running)")
+
+    async def _recheck(self, job: JobRecord, run: int) -> None:
+        if job.watchers == 0 and job.run == run and not job.finished:
+            await self._orphaned(job, run)
 
     async def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:
+        """Ends the job now; a line being synthesized finishes in the background, kept for a resume."""
         job = self._job(req.job_id)
-        await self._cancel(job)
-        if not job.finished:
-            # The line in flight finishes first; wait for the runner to stop.
-            async with job.changed:
-                try:
-                    await asyncio.wait_for(job.changed.wait_for(lambda: job.finished),
-                                           self.options.cancel_wait_seconds)
-                except asyncio.TimeoutError:
-                    pass
+        await self._cancel(job, "cancelled by CancelJob")
         return pb.CancelJobResponse(job=job.message())
 
-    async def _cancel(self, job: JobRecord) -> None:
+    async def _cancel(self, job: JobRecord, why: str) -> None:
         if job.finished:
             return
         job.cancel.set()
-        if job.state == pb.JOB_STATE_QUEUED:  # not started: done now; its queue skips it
-            job.state = pb.JOB_STATE_CANCELLED
-            self.store.save_job(job)
-            await job.emit(job_done=pb.JobDone(job=job.message()))
+        job.state = pb.JOB_STATE_CANCELLED
+        job.error = why
+        # The end event goes out before anything awaits: a resubmit may reset the record
+        # at the next await, and this run's end must not land in the new run's events.
+        await job.emit(job_done=pb.JobDone(job=job.message()))
+        try:
+            await asyncio.to_thread(self.store.save_job, job)
+        except Exception as e:  # the state dir is unwritable: the cancel still stands
+            log.error("job %s: cannot save its state: %s", job.id, e)
 
     async def get_job(self, req: pb.GetJobRequest) -> pb.Job:
         return self._job(req.job_id).message(with_results=True)

@@ -75,6 +75,7 @@ class LineFailed:
     total: int
     line: Line
     error: str
+    cause: DublineError | None = None  # the error itself, so the daemon can map it to a status code
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
             if not options.keep_going:
                 raise located from e
             failures.append((slot.line, str(located)))
-            yield LineFailed(index, total, slot.line, str(located))
+            yield LineFailed(index, total, slot.line, str(located), located)
             continue
         results.append(result)
         yield LineDone(index, total, result)

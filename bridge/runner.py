@@ -14,6 +14,7 @@ from dataclasses import replace
 import grpc
 
 from dubline.core.catalog import Catalog
+from dubline.core.cluster import ClusterFitter
 from dubline.core.lines import Line
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub
 
@@ -83,9 +84,10 @@ class JobRunner:
     the device thread and is kept for a resume, but reports nothing.
     """
 
-    def __init__(self, catalog: Catalog, store: JobStore):
+    def __init__(self, catalog: Catalog, store: JobStore, fitter: ClusterFitter | None = None):
         self.catalog = catalog
         self.store = store
+        self.fitter = fitter  # serve --cluster: lines are fitted on the cluster's workers
 
     async def run(self, queue: DeviceQueue, job: JobRecord, lines: list[Line], options: DubOptions) -> None:
         run, cancel = job.run, job.cancel
@@ -123,7 +125,7 @@ class JobRunner:
         def step(gen):
             return next(gen, _END)
 
-        gen = dub(lines, replace(options, reuse=reuse, keep_going=True), self.catalog)
+        gen = dub(lines, replace(options, reuse=reuse, keep_going=True, fitter=self.fitter), self.catalog)
         try:
             while live():
                 event = await queue.call(step, gen)

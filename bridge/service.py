@@ -12,7 +12,7 @@ import logging
 import platform
 import re
 import unicodedata
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +20,12 @@ import grpc
 import soundfile as sf
 from dubline.core.audio import resample, subtype
 from dubline.core.catalog import AUTO, Catalog
+from dubline.core.cluster import ClusterFitter, ClusterOptions
 from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
 from dubline.core.timebase import ticks_to_samples
+from dubline.core.voices import VoiceMap
 
 from . import convert
 from ._proto import dubline_pb2 as pb
@@ -53,6 +55,11 @@ class ServiceOptions:
     max_id_chars: int = 128  # line ids, speakers, voice names
     max_path_chars: int = 1024  # output_dir and other relative paths
     extra_versions: dict[str, str] = field(default_factory=dict)
+    # Jobs' lines synthesized on a Ray cluster (``serve --cluster``); None: on this machine.
+    cluster: ClusterOptions | None = None
+    worker_catalog: Callable[[], Catalog] = Catalog  # what each cluster worker loads
+    # ``serve --voices``: speaker voices and emotions for jobs that do not set their own
+    voice_map: VoiceMap = field(default_factory=VoiceMap)
 
 
 class DublineService:
@@ -78,6 +85,9 @@ class DublineService:
             engine = await asyncio.get_running_loop().run_in_executor(None, self.catalog.engine, name)
             self._queue(engine.capabilities.device)
             log.info("loaded engine %s (%s) on %s", name, engine.model_version, engine.capabilities.device)
+        if self.options.cluster is not None:
+            self.runner.fitter = await asyncio.get_running_loop().run_in_executor(
+                None, ClusterFitter, self.options.cluster, self.options.worker_catalog)
         self.ready.set()
 
     async def close(self) -> None:
@@ -91,6 +101,8 @@ class DublineService:
                 await job.emit(job_done=pb.JobDone(job=job.message()))
         for q in self.queues.values():
             await q.close()
+        if self.runner.fitter is not None:
+            self.runner.fitter.close()
 
     def _queue(self, device: str) -> DeviceQueue:
         if device not in self.queues:
@@ -297,14 +309,16 @@ class DublineService:
             ln = convert.line(msg, sr, self.root)
             self._check_extent(ln, where)
             lines.append(ln)
-        speakers = dict(req.speakers)
+        defaults = self.options.voice_map
+        speakers = {**defaults.speakers, **dict(req.speakers)}
+        lines = defaults.apply(lines)
         default_voice = req.default_voice or AUTO
         for ln in lines:
             self.catalog.for_line(ln, default_voice, speakers)  # VoiceError -> NOT_FOUND
         out_dir = confine(self.root, out.output_dir or f"jobs/{job_id}")
         options = DubOptions(out_dir=out_dir, sample_rate=sr, bit_depth=bit_depth, voice=default_voice,
                              speakers=speakers, fit=convert.fit_policy(req.fit if req.HasField("fit") else None),
-                             seed=req.seed, keep_going=True)
+                             seed=req.seed, keep_going=True, output_root=self.root)
         slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
         device = self.catalog.engine(slots[0].voice.engine).capabilities.device
         return job_id, lines, options, device

@@ -5,6 +5,7 @@ import errno
 
 import grpc
 from dubline.core.errors import (
+    DiskFullError,
     DublineError,
     EngineError,
     FitError,
@@ -38,6 +39,7 @@ def denied(message: str) -> ServiceError:
 
 # Order matters: subclasses before their parents.
 _LIBRARY_CODES: tuple[tuple[type[DublineError], grpc.StatusCode], ...] = (
+    (DiskFullError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # an OutputError; its message names the path
     (InputError, grpc.StatusCode.INVALID_ARGUMENT),  # includes TimeFormatError
     (FitError, grpc.StatusCode.INVALID_ARGUMENT),  # an impossible target
     (VoiceError, grpc.StatusCode.NOT_FOUND),
@@ -86,7 +88,9 @@ def status_for(error: BaseException, where: str = "") -> tuple[grpc.StatusCode, 
         return error.code, error.message
     full = _disk_full(error)
     if full is not None:
-        path = full.filename or where or "the output folder"
+        # A write through an open folder (openat) names /proc/<pid>/fd/<n>/...: say the job's folder.
+        name = str(full.filename or "")
+        path = name if name and not name.startswith("/proc/") else (where or "the output folder")
         return (grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"disk full (or over quota) writing {path}: {full.strerror or full}; free space and resubmit")
     if isinstance(error, MemoryError):

@@ -2,22 +2,29 @@
 
 Through the real doors: gRPC with the generated stub (raw bytes for malformed protobuf), the
 JSON bridge with urllib and raw sockets, and `dubline serve` as a subprocess for start-up errors.
+At the end, hypothesis fuzzes the bridge's request decoding (~25 examples each in CI; set
+DUBLINE_FUZZ_EXAMPLES for a longer run): anything a client POSTs gets 200 or a client-error
+status, never a 500.
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPConnection
 
 import grpc
 import pytest
 from daemon_util import RunningDaemon, frames_line
 from dubline.bridge._proto import dubline_pb2 as pb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 METHOD = "/dubline.v1.Dubline/"
 
@@ -250,3 +257,71 @@ def test_health_stays_fast_while_a_5000_line_job_is_submitted(daemon):
     assert len(latencies) >= 5
     # 50 ms on an idle machine (bench_faults measures it); generous here for a loaded CI box.
     assert p99 < 0.5, f"health p99 {p99 * 1000:.0f} ms while a big job was submitted"
+
+
+# -- fuzz ------------------------------------------------------------------------------
+
+EXAMPLES = int(os.environ.get("DUBLINE_FUZZ_EXAMPLES", "25"))
+OK = {200, 400, 403, 404, 409, 413}
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                      max_leaves=12)
+rates = st.fixed_dictionaries({"num": st.one_of(st.integers(-5, 2**40), values),
+                               "den": st.one_of(st.integers(-5, 2**40), values)})
+frames = st.fixed_dictionaries({"startFrame": st.one_of(st.integers(-(2**63), 2**63 - 1), values),
+                                "endFrame": st.one_of(st.integers(-(2**63), 2**63 - 1), values),
+                                "rate": st.one_of(rates, values)})
+job_lines = st.fixed_dictionaries({"id": st.one_of(st.text(max_size=300), values),
+                                   "text": st.one_of(st.text(max_size=60), values),
+                                   "range": st.one_of(st.fixed_dictionaries({"frames": frames}), values)},
+                                  optional={"voice": st.text(max_size=20), "speaker": st.text(max_size=20),
+                                            "emotion": values})
+submits = st.fixed_dictionaries({"lines": st.one_of(st.lists(job_lines, max_size=3), values)},
+                                optional={"output": st.dictionaries(st.sampled_from(
+                                              ["outputDir", "sampleRate", "bitDepth"]), values, max_size=3),
+                                          "fit": st.dictionaries(st.sampled_from(
+                                              ["minFactor", "maxFactor", "maxStretch", "squeeze"]), values),
+                                          "jobId": st.text(max_size=80), "seed": values, "detached": values})
+methods = st.sampled_from(["SubmitJob", "Synthesize", "GetPlan", "GetJob", "CancelJob", "RegisterVoice",
+                           "WatchJob", "ListJobs"])
+
+
+@pytest.fixture(scope="module")
+def bridge(daemon):
+    conn = HTTPConnection("127.0.0.1", daemon.daemon.bridge_port, timeout=60)
+    yield daemon, conn
+    conn.close()
+
+
+def post(bridge, method: str, body: bytes) -> tuple[int, bytes]:
+    d, conn = bridge
+    conn.request("POST", f"/dubline.v1.Dubline/{method}", body,
+                 {"Authorization": f"Bearer {d.token}", "Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status == 200 and method == "SubmitJob":  # a valid job slipped through: do not let it run
+        job_id = json.loads(data)["job"]["id"]
+        conn.request("POST", "/dubline.v1.Dubline/CancelJob", json.dumps({"jobId": job_id}).encode(),
+                     {"Authorization": f"Bearer {d.token}"})
+        conn.getresponse().read()
+    return r.status, data
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=submits)
+def test_submit_job_bodies_never_give_internal_errors(bridge, body):
+    status, data = post(bridge, "SubmitJob", json.dumps(body, allow_nan=True).encode())
+    assert status in OK, (status, data[:300])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(method=methods, body=st.one_of(values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
+                                      st.binary(max_size=64)))
+def test_any_body_to_any_method_never_gives_internal_errors(bridge, method, body):
+    if method == "WatchJob":
+        method = "GetJob"  # a stream that could follow a job forever; same decoding path
+    status, data = post(bridge, method, body)
+    assert status in OK, (method, body[:100], status, data[:300])

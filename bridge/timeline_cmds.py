@@ -3,6 +3,7 @@ options ``srt`` shares with them. Registered from ``cli.build_parser``."""
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from dubline.core.errors import InputError
 from dubline.core.loudness import LoudnessOptions
 from dubline.core.mux import MODES, MuxOptions, mux
 from dubline.core.otio_read import OtioReadOptions, load_timeline, lines_from_timeline
-from dubline.core.otio_write import FORMATS, PlacedStem, dub_timeline, write_timeline
+from dubline.core.otio_write import FORMATS, PlacedStem, check_formats, dub_timeline, write_timeline
 from dubline.core.render import DubOptions
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
+
+log = logging.getLogger("dubline")
 
 
 def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> None:
@@ -45,6 +48,27 @@ def _formats(text: str, known) -> list[str]:
 def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo) -> DubOptions:
     cache = None if args.no_cache else (args.cache_dir or default_audio_cache())
     return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
+
+
+def check_exports(lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
+    """Before any audio: every --timeline format can hold this dub (OutputError if not);
+    a format that holds less than the whole timeline is a warning now, not after the render."""
+    formats = _formats(args.timeline, FORMATS)
+    if formats and info is None:
+        raise InputError("--timeline needs the timeline's frame rate: give --fps")
+    if formats and info is not None:
+        for warning in check_formats(lines, info, "dub", formats, source_timeline):
+            log.warning("%s", warning)
+
+
+def _first(lines: list, args) -> list:
+    """``--first N``: the first N lines in timeline order, to try a long timeline quickly."""
+    n = getattr(args, "first", None)
+    if n is None:
+        return lines
+    if n < 1:
+        raise InputError(f"--first needs a positive number of lines, got {n}")
+    return lines[:n]
 
 
 def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
@@ -80,12 +104,17 @@ def _read_options(args) -> OtioReadOptions:
 def cmd_otio(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
-    timeline = load_timeline(args.file)
-    found = lines_from_timeline(timeline, _read_options(args), Path(args.file))
-    print(f"{len(found.lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
+    read = _read_options(args)
+    timeline = load_timeline(args.file, read.rate)
+    found = lines_from_timeline(timeline, read, Path(args.file))
+    for warning in found.warnings:
+        log.warning("%s: %s", args.file, warning)
+    lines = _first(found.lines, args)
+    print(f"{len(lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
     built = dub_catalog(args)
-    lines, options = built.apply(found.lines, with_cache(dub_options(args), args, found.info))
+    lines, options = built.apply(lines, with_cache(dub_options(args), args, found.info))
+    check_exports(lines, options.timeline, args, timeline)
     report = run_dub(lines, options, built.catalog, quiet=args.quiet)
     export(report, lines, options.timeline, args, timeline)
     return 0
@@ -95,12 +124,15 @@ def cmd_conform(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
     read = _read_options(args)
-    old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
-    timeline = load_timeline(args.new)
+    old = lines_from_timeline(load_timeline(args.old, read.rate), read, Path(args.old))
+    timeline = load_timeline(args.new, read.rate)
     new = lines_from_timeline(timeline, read, Path(args.new))
+    for warning in new.warnings:
+        log.warning("%s: %s", args.new, warning)
     built = dub_catalog(args)
     old_lines, _ = built.apply(old.lines, dub_options(args))
     new_lines, options = built.apply(new.lines, with_cache(dub_options(args), args, new.info))
+    check_exports(new_lines, options.timeline, args, timeline)
     passes = conform_pass(old_lines, new_lines, options, built.catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
@@ -124,18 +156,23 @@ def cmd_mux(args: argparse.Namespace) -> int:
 
 
 def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--track", help="dialogue track name (default: tracks named like Dialogue/Subtitles)")
+    p.add_argument("--track", help="dialogue track: its name, or kind and index (A2 = second audio "
+                                   "track, V1; Premiere's tracks have no names) (default: tracks "
+                                   "named like Dialogue/Subtitles)")
     p.add_argument("--markers", action="store_true", help="also read markers as lines")
-    p.add_argument("--fps", help="override the timeline rate (e.g. '29.97 NDF')")
+    p.add_argument("--fps", help="the timeline rate: overrides the file's (e.g. '29.97 NDF'); "
+                                 "required for EDL, which has none")
 
 
 def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
     from dubline.bridge.cli import add_cloning_options
 
-    p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
+    p = sub.add_parser("otio", help="dub dialogue read from a timeline (.otio, FCP 7 .xml, .edl)")
     p.add_argument("file", type=Path)
     add_dub_options(p)
     add_timeline_read_options(p)
+    p.add_argument("--first", type=int, metavar="N",
+                   help="dub only the first N lines in timeline order (a quick try of a long cut)")
     add_output_options(p, "otio,fcp7")
     add_cloning_options(p)
     add_cluster_options(p)
@@ -186,6 +223,7 @@ def run_srt(args, lines, options: DubOptions, catalog) -> None:
                 quiet=args.quiet)
         return
     options = with_cache(options, args, info)
+    check_exports(lines, options.timeline, args)
     report = run_dub(lines, options, catalog, quiet=args.quiet)
     export(report, lines, options.timeline, args)
 

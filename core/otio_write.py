@@ -3,7 +3,9 @@
 ``dub_timeline`` copies the input timeline (or makes a standalone one for SRT input) and
 adds an audio track "Dubline - <voice>" with one clip per line, each referencing its stem by
 absolute file URL, gaps between. Times are integer frames at the timeline's exact rate.
-``write_timeline`` exports through OTIO's adapters (.otio, FCP 7 XML, FCPXML) atomically.
+``write_timeline`` exports through OTIO's adapters (.otio, FCP 7 XML, CMX 3600 EDL) atomically,
+each in the shape its adapter can write (otio_shapes.py); ``check_formats`` does the same
+without writing, before any audio is made, so an export never fails after the render.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from .files import atomic_path
 from .lines import Line
 from .otio_read import NAMESPACE, OUTPUT_TRACK_PREFIX
 from .otio_resolve import resolve_shaped
+from .otio_shapes import Shaped, shape_for
 from .timebase import round_half_up
 from .timeline_info import TimelineInfo
 
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 FORMATS: dict[str, tuple[str, str]] = {
     "otio": ("otio_json", ".otio"),
     "fcp7": ("fcp_xml", ".xml"),
+    "edl": ("cmx_3600", ".edl"),
 }
 
 
@@ -130,26 +134,43 @@ def dub_timeline(stems: Iterable[PlacedStem], info: TimelineInfo, voice_label: s
     return timeline
 
 
+def _adapter(fmt: str) -> tuple[str, str]:
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise OutputError(f"unknown timeline format {fmt!r} (known: {', '.join(FORMATS)})") from None
+
+
+def shaped(timeline, formats: Iterable[str]) -> list[Shaped]:
+    """Each format's text for ``timeline``; OutputError if a format cannot hold it at all."""
+    return [shape_for(timeline, fmt, _adapter(fmt)[0], resolve_shaped) for fmt in formats]
+
+
+def check_formats(lines: list[Line], info: TimelineInfo, voice_label: str, formats: Iterable[str],
+                  source=None) -> list[str]:
+    """Before rendering: can every format hold the dub of ``lines``? Warnings if reduced.
+
+    Builds the dub timeline with placeholder stem paths (their content is not exported, only
+    their names and places) and runs every writer; raises OutputError when one cannot.
+    """
+    placeholder = Path("lines")
+    stems = [PlacedStem(line, placeholder / f"{i}.wav") for i, line in enumerate(lines)]
+    timeline = dub_timeline(stems, info, voice_label, source)
+    return [s.warning for s in shaped(timeline, formats) if s.warning]
+
+
 def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[str],
                    root: Path | None = None) -> list[Path]:
     """Export ``timeline`` as ``out_dir/<stem_name><suffix>`` per format; atomic writes, confined
-    to ``root`` (no symlink below it followed; default ``out_dir``)."""
-    import opentimelineio as otio
+    to ``root`` (no symlink below it followed; default ``out_dir``).
 
+    .otio goes in the shape Resolve exports (its importer takes nothing else; otio_resolve.py);
+    FCP 7 XML and EDL as otio_shapes.py describes.
+    """
     written = []
-    for fmt in formats:
-        try:
-            adapter, suffix = FORMATS[fmt]
-        except KeyError:
-            raise OutputError(f"unknown timeline format {fmt!r} (known: {', '.join(FORMATS)})") from None
-        target = Path(out_dir) / f"{stem_name}{suffix}"
-        # .otio in the shape Resolve exports (its importer takes nothing else; otio_resolve.py).
-        shaped = resolve_shaped(timeline) if fmt == "otio" else timeline
-        try:
-            text = otio.adapters.write_to_string(shaped, adapter_name=adapter)
-        except Exception as e:  # adapters raise their own exception types
-            raise OutputError(f"{target}: the {fmt} adapter could not write the timeline: {e}") from e
-        _atomic_write_text(target, text, root)
+    for one in shaped(timeline, list(formats)):
+        target = Path(out_dir) / f"{stem_name}{_adapter(one.fmt)[1]}"
+        _atomic_write_text(target, one.text, root)
         written.append(target)
     return written
 

@@ -444,3 +444,24 @@ def test_the_package_init_and_torchaudio_are_never_imported(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_gpu_check_runs_in_reduced_form_on_the_cpu(engine, refs):
+    """tests/gpu's measurements on the session's tiny engine: what a GPU run prints, in small."""
+    from tests.gpu.check import run_check
+
+    printed: list[str] = []
+    result = run_check(engine, refs["a"], batch_lines=1, log=printed.append)
+    assert result.device == "cpu" and result.dtype == "float32"
+    assert result.exact and result.deterministic and result.oom_recovered
+    assert result.stages.gpt > 0 and result.stages.second_stage > 0 and result.stages.vocoder > 0
+    assert result.single_rtf > 0 and result.batch_rtf > 0
+    assert any("RTF" in p for p in printed) and any("peak GPU memory: n/a" in p for p in printed)
+
+
+def test_a_line_longer_than_the_gpt_text_window_is_split_not_crashed(engine, refs):
+    long = " ".join(["the quick brown fox jumps over the lazy dog"] * 12)  # > 80 tokens, no sentence end
+    segments = engine.model.tokenize(long, 120).segments
+    assert len(segments) > 1 and max(len(s) for s in segments) <= engine.model.max_text_tokens - 2
+    s = engine.synthesize(long, voice(refs["a"]), SynthesisControls(seed=4), DurationTarget(Fraction(3)))
+    assert len(s.audio) == round(3 * SR / HOP) * HOP

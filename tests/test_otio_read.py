@@ -104,9 +104,135 @@ def test_unsupported_rate(tmp_path):
         read_otio(write(tl, tmp_path / "x.otio"))
 
 
-def test_zero_length_marker_is_an_error(tmp_path):
+def test_zero_length_marker_is_skipped_with_a_warning(tmp_path):
     tl = marker_timeline(FrameRate(25))
     tl.tracks.markers[0].marked_range = otio.opentime.TimeRange(
         otio.opentime.RationalTime(10, 25), otio.opentime.RationalTime(0, 25))
-    with pytest.raises(InputError, match="marker has no duration"):
-        read_otio(write(tl, tmp_path / "x.otio"), OtioReadOptions(markers=True))
+    found = read_otio(write(tl, tmp_path / "x.otio"), OtioReadOptions(markers=True))
+    assert sorted(l.id for l in found.lines) == ["Marker 1", "Over here."]
+    assert len(found.warnings) == 1 and "'Where were you?'" in found.warnings[0]
+    assert "has no duration and was skipped" in found.warnings[0]
+
+
+def _unnamed_premiere_like(rate: float = 25.0) -> otio.schema.Timeline:
+    """Premiere's shape: every track unnamed; dialogue on the second audio track."""
+    tl = otio.schema.Timeline(name="seq")
+    for kind, texts in [("Video", ["V one."]), ("Video", ["V two."]), ("Audio", ["A one."]),
+                        ("Audio", ["A two.", "A two again."])]:
+        track = otio.schema.Track(name="", kind=kind)
+        for text in texts:
+            track.append(otio.schema.Clip(name=text, source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(25, rate))))
+        tl.tracks.append(track)
+    return tl
+
+
+@pytest.mark.parametrize("choice, texts", [
+    ("A2", ["A two.", "A two again."]), ("a1", ["A one."]), ("V2", ["V two."]), ("V1", ["V one."])])
+def test_track_by_kind_and_index(tmp_path, choice, texts):
+    path = write(_unnamed_premiere_like(), tmp_path / "p.otio")
+    found = read_otio(path, OtioReadOptions(track=choice))
+    assert [l.text for l in found.lines] == texts
+
+
+def test_track_name_wins_over_kind_and_index(tmp_path):
+    tl = _unnamed_premiere_like()
+    tl.tracks[3].name = "V1"  # an audio track literally named V1
+    found = read_otio(write(tl, tmp_path / "p.otio"), OtioReadOptions(track="V1"))
+    assert [l.text for l in found.lines] == ["A two.", "A two again."]
+
+
+def test_empty_track_name_asks_for_kind_and_index(tmp_path):
+    path = write(_unnamed_premiere_like(), tmp_path / "p.otio")
+    with pytest.raises(InputError, match=r"4 tracks have no name; choose one by kind and index.*V1, V2, A1, A2"):
+        read_otio(path, OtioReadOptions(track=""))
+    with pytest.raises(InputError, match=r"no track named 'A3' \(tracks: V1, V2, A1, A2\)"):
+        read_otio(path, OtioReadOptions(track="A3"))
+
+
+def test_trimmed_nested_stack_clips_its_lines(tmp_path):
+    tl = nested_timeline(FrameRate(25))
+    stack = tl.tracks[0][3]
+    # Show only stack frames 10-40: the nested clip (stack frames 20-70) is cut at 40, and the
+    # stack ends at timeline frame 100, where the next item would start.
+    stack.source_range = otio.opentime.TimeRange(otio.opentime.RationalTime(10, 25),
+                                                 otio.opentime.RationalTime(30, 25))
+    tl.tracks[0].append(otio.schema.Clip(name="After the stack.", source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(20, 25))))
+    found = read_otio(write(tl, tmp_path / "n.otio"))
+    assert [(l.text, l.range.start, l.range.end) for l in found.lines] == [
+        ("First line.", 0, 40), ("Second line.", 40, 70), ("Nested line.", 80, 100),
+        ("After the stack.", 100, 120)]
+
+
+def test_nested_clip_hidden_by_the_trim_is_not_read(tmp_path):
+    tl = nested_timeline(FrameRate(25))
+    tl.tracks[0][3].source_range = otio.opentime.TimeRange(otio.opentime.RationalTime(0, 25),
+                                                           otio.opentime.RationalTime(15, 25))
+    found = read_otio(write(tl, tmp_path / "n.otio"))
+    assert [l.text for l in found.lines] == ["First line.", "Second line."]
+    assert any("'Nested line.' lies outside the trimmed range" in w for w in found.warnings)
+
+
+def test_file_from_a_newer_opentimelineio(tmp_path):
+    path = write(dialogue_timeline(FrameRate(25)), tmp_path / "new.otio")
+    path.write_text(path.read_text().replace('"Clip.2"', '"Clip.7"'))
+    with pytest.raises(InputError) as e:
+        read_otio(path)
+    msg = str(e.value)
+    assert "new.otio" in msg and "newer OpenTimelineIO" in msg and "Clip.7" in msg
+    assert f"OpenTimelineIO {otio.__version__} reads only Clip.2" in msg
+
+
+def test_edl_needs_a_rate_and_keeps_record_timecode(tmp_path):
+    edl = tmp_path / "cut.edl"
+    edl.write_text(
+        "TITLE: cut\nFCM: NON-DROP FRAME\n\n"
+        "001  AX       V     C        00:00:00:00 00:00:02:00 01:00:10:00 01:00:12:00\n"
+        "* FROM CLIP NAME:  Hello there.\n"
+        "002  AX       V     C        00:00:00:00 00:00:01:12 01:00:15:00 01:00:16:12\n"
+        "* FROM CLIP NAME:  See you.\n"
+        "003  AX       A     C        00:00:00:00 00:00:01:00 01:00:12:00 01:00:13:00\n"
+        "* FROM CLIP NAME:  Audio line.\n")
+    with pytest.raises(InputError, match="cut.edl: an EDL carries no frame rate: give it with --fps"):
+        read_otio(edl)
+    found = read_otio(edl, OtioReadOptions(track="V1", rate=FrameRate(25)))
+    assert found.info.start_timecode == "01:00:10:00"
+    assert [(l.text, l.range.start, l.range.end) for l in found.lines] == [
+        ("Hello there.", 0, 50), ("See you.", 125, 162)]
+    audio = read_otio(edl, OtioReadOptions(track="A1", rate=FrameRate(25)))
+    # the audio track's first event keeps its own record timecode (01:00:12:00)
+    assert [(l.text, l.range.start, l.range.end) for l in audio.lines] == [("Audio line.", 50, 75)]
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["tracks"]["children"][1]["children"][1]["metadata"].update(dubline="text"),
+     "cue sub1: metadata 'dubline' must be a mapping"),
+    (lambda d: d["tracks"]["children"][1]["children"][1]["metadata"]["dubline"].update(emotion=[1, 2]),
+     "cue L001: emotion must be a preset name or a mapping"),
+    (lambda d: d["tracks"]["children"][1]["children"][1]["metadata"]["dubline"].update(
+        emotion={"vector": "abcdefgh"}), "cue L001: emotion vector needs 8 weights"),
+    (lambda d: d["tracks"]["children"][1]["children"][1]["metadata"]["dubline"].update(
+        emotion={"preset": "sad", "intensity": "very"}), "emotion intensity must be a number"),
+    (lambda d: d["metadata"].update(dubline=[1]), "timeline metadata 'dubline' must be a mapping"),
+    (lambda d: d.update(tracks=None), "timeline has no tracks"),
+    (lambda d: d["global_start_time"].update(rate=float("nan")), "unsupported frame rate nan"),
+    (lambda d: d["global_start_time"].update(rate=0.0), "unsupported frame rate 0"),
+    (lambda d: d["global_start_time"].update(rate=float("-inf")), "unsupported frame rate -inf"),
+    (lambda d: d["global_start_time"].update(rate=2840.33), "unsupported frame rate 2840.33"),
+    (lambda d: d["global_start_time"].update(value=float("inf")), "start time is not a time"),
+    (lambda d: d["global_start_time"].update(value=-100.0), "starts before 00:00:00:00"),
+    (lambda d: d["tracks"]["children"][1]["children"][1]["source_range"]["duration"].update(rate=float("nan")),
+     "cue L001: clip has no usable time"),
+])
+def test_malformed_items_are_input_errors(tmp_path, mutate, message):
+    """Issue 14's crash sites in the OTIO reader: each is an InputError naming the file."""
+    import json
+
+    path = write(dialogue_timeline(FrameRate(25), start_tc="00:00:10:00"), tmp_path / "bad.otio")
+    data = json.loads(path.read_text())
+    mutate(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as e:
+        read_otio(path)
+    assert "bad.otio" in str(e.value) and message in str(e.value)

@@ -28,7 +28,8 @@ def _read_back(path: Path):
 
 
 def _dub_clips(timeline):
-    (track,) = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
+    # the dub is the last audio track (FCP 7 XML reads back video tracks first, then audio)
+    track = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio][-1]
     out = []
     for clip in track.find_clips():
         r = clip.range_in_parent()
@@ -87,8 +88,8 @@ def test_standalone_timeline_for_srt_lines(tmp_path):
 
 def test_unknown_format(tmp_path):
     info = TimelineInfo.at("x", FrameRate(25))
-    with pytest.raises(OutputError, match="unknown timeline format 'edl'"):
-        write_timeline(dub_timeline([], info, "v"), tmp_path, "dub", ["edl"])
+    with pytest.raises(OutputError, match="unknown timeline format .fcpx."):
+        write_timeline(dub_timeline([], info, "v"), tmp_path, "dub", ["fcpx"])
 
 
 def test_rerun_replaces_the_dub_track(tmp_path):
@@ -98,3 +99,52 @@ def test_rerun_replaces_the_dub_track(tmp_path):
     once = dub_timeline(_stems(found.lines, tmp_path), found.info, "en-joe", _read_back(path))
     twice = dub_timeline(_stems(found.lines, tmp_path), found.info, "en-joe", once)
     assert [t.name for t in twice.tracks] == ["V1", "Dialogue", "Dubline - en-joe"]
+
+
+REALWORLD = Path(__file__).resolve().parent / "data" / "realworld" / "timelines"
+
+
+@pytest.mark.parametrize("name, rate", [
+    ("otio_simple_cut.otio", None),  # clips without source_range
+    ("otio_generator_reference_test.otio", None),  # a generator reference
+    ("otio_nested_example.otio", None),  # nested stacks, a track inside a track
+    ("otio_transition_test.otio", None),
+    ("cmx_avid_example.edl", FrameRate(24)),  # media references without available_range
+    ("fcp_premiere_generators.xml", None),
+])
+def test_fcp7_and_edl_write_common_shapes(tmp_path, name, rate):
+    """The shapes that crashed the FCP 7 XML writer after the render now write, exactly."""
+    from dubline.core.otio_read import OtioReadOptions, load_timeline
+
+    source = load_timeline(REALWORLD / name, rate)
+    found = lines_from_timeline(source, OtioReadOptions(track="V1" if "generators" not in name else "A1",
+                                                        rate=rate), REALWORLD / name)
+    timeline = dub_timeline(_stems(found.lines, tmp_path), found.info, "en-joe", source)
+    xml, edl = write_timeline(timeline, tmp_path, "dub", ["fcp7", "edl"])
+    want = [(l.id, l.range.start, l.range.end - l.range.start) for l in found.lines]
+    back = _read_back(xml)
+    assert back.global_start_time.value == found.info.start_frame
+    _, clips = _dub_clips(back)
+    assert [(c[0], c[1], c[2]) for c in clips] == want
+    # the EDL holds the dub track alone, at absolute record timecode
+    again = read_otio(edl, OtioReadOptions(track="A1", rate=found.info.rate))
+    assert again.info.start_frame + again.lines[0].range.start == found.info.start_frame + found.lines[0].range.start
+    assert [(l.range.start - again.lines[0].range.start, l.range.end - l.range.start) for l in again.lines] == [
+        (l.range.start - found.lines[0].range.start, l.range.end - l.range.start) for l in found.lines]
+
+
+def test_fcp7_falls_back_to_the_dub_track_with_a_warning(tmp_path):
+    """A source the FCP 7 XML writer cannot take at all: the XML holds the dub track alone."""
+    from dubline.core.otio_write import check_formats
+
+    source = dialogue_timeline(FrameRate(25))
+    # a clip with neither a source range nor media with a range has no length to write
+    source.tracks[0].append(otio.schema.Clip(name="no range", media_reference=otio.schema.MissingReference()))
+    found = lines_from_timeline(source)
+    warnings = check_formats(found.lines, found.info, "dub", ["otio", "fcp7", "edl"], source)
+    assert len(warnings) == 1 and warnings[0].startswith("the FCP 7 XML holds only the dub track")
+    timeline = dub_timeline(_stems(found.lines, tmp_path), found.info, "en-joe", source)
+    (xml,) = write_timeline(timeline, tmp_path, "dub", ["fcp7"])
+    back = _read_back(xml)
+    assert len(back.tracks) == 1 and back.global_start_time.value == found.info.start_frame
+    assert [(c[0], c[1]) for c in _dub_clips(back)[1]] == [(l.id, l.range.start) for l in found.lines]

@@ -203,7 +203,48 @@ def _bpe(path: Path) -> None:
     path.write_bytes(model.getvalue())
 
 
-def build(out: Path) -> Path:
+# The released IndexTTS-2 dimensions (its config.yaml, facebook/w2v-bert-2.0 and
+# nvidia/bigvgan_v2_22khz_80band_256x), for timing random weights at real size on a GPU.
+REAL_GPT = {"model_dim": 1280, "max_mel_tokens": 1815, "max_text_tokens": 600, "heads": 20, "layers": 24,
+            "number_text_tokens": 12000, "number_mel_codes": 8194, "start_mel_token": 8192,
+            "stop_mel_token": 8193}
+REAL_CONDITION = {"output_size": 512, "linear_units": 2048, "attention_heads": 8, "num_blocks": 6,
+                  "input_layer": "conv2d2", "perceiver_mult": 2}
+REAL_EMO_CONDITION = {"output_size": 512, "linear_units": 1024, "attention_heads": 4, "num_blocks": 4,
+                      "input_layer": "conv2d2", "perceiver_mult": 2}
+REAL_CODEC = {"codebook_size": 8192, "hidden_size": 1024, "codebook_dim": 8, "vocos_dim": 384,
+              "vocos_intermediate_dim": 2048, "vocos_num_layers": 12}
+REAL_S2MEL = {"length_regulator": {"channels": 512}, "DiT": {"hidden_dim": 512, "num_heads": 8, "depth": 13,
+                                                             "content_dim": 512},
+              "wavenet": {"hidden_dim": 512, "num_layers": 8}}
+REAL_BIGVGAN = {"upsample_rates": [4, 4, 2, 2, 2, 2], "upsample_kernel_sizes": [8, 8, 4, 4, 4, 4],
+                "upsample_initial_channel": 1536, "resblock_kernel_sizes": [3, 7, 11],
+                "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]]}
+REAL_W2V = {"hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16, "intermediate_size": 4096,
+            "conv_depthwise_kernel_size": 31}
+TINY_W2V = {"hidden_size": 1024, "num_hidden_layers": 17, "num_attention_heads": 4, "intermediate_size": 32,
+            "conv_depthwise_kernel_size": 3}
+
+
+def _real_config(max_mel_tokens: int) -> str:
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create(CONFIG)
+    cfg.gpt.merge_with(REAL_GPT)
+    cfg.gpt.max_mel_tokens = max_mel_tokens
+    cfg.gpt.condition_module.merge_with(REAL_CONDITION)
+    cfg.gpt.emo_condition_module.merge_with(REAL_EMO_CONDITION)
+    cfg.semantic_codec.merge_with(REAL_CODEC)
+    cfg.s2mel.merge_with(REAL_S2MEL)
+    return OmegaConf.to_yaml(cfg)
+
+
+def build(out: Path, real: bool = False, max_mel_tokens: int = MAX_MEL_TOKENS) -> Path:
+    """A random checkpoint in Dubline's layout: tiny, or at the released model's dimensions.
+
+    The GPT never emits its stop token, so every take has ``max_mel_tokens`` tokens: a
+    fixed, known length for timing and exact-length checks.
+    """
     import safetensors.torch
     import torch
     from omegaconf import OmegaConf
@@ -221,7 +262,9 @@ def build(out: Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(1234)
-    (out / "config.yaml").write_text(CONFIG)
+    (out / "config.yaml").write_text(_real_config(max_mel_tokens) if real else
+                                     CONFIG.replace(f"max_mel_tokens: {MAX_MEL_TOKENS}",
+                                                    f"max_mel_tokens: {max_mel_tokens}"))
     cfg = OmegaConf.load(out / "config.yaml")
     _bpe(out / "bpe.model")
 
@@ -239,8 +282,7 @@ def build(out: Path) -> Path:
     torch.save(torch.randn(rows, 192), out / "feat1.pt")
     torch.save(torch.randn(rows, 1280) * 0.1, out / "feat2.pt")
 
-    w2v_cfg = Wav2Vec2BertConfig(hidden_size=1024, num_hidden_layers=17, num_attention_heads=4,
-                                 intermediate_size=32, conv_depthwise_kernel_size=3)
+    w2v_cfg = Wav2Vec2BertConfig(**(REAL_W2V if real else TINY_W2V))
     Wav2Vec2BertModel(w2v_cfg).save_pretrained(out / "w2v-bert-2.0")
     SeamlessM4TFeatureExtractor().save_pretrained(out / "w2v-bert-2.0")
 
@@ -251,8 +293,9 @@ def build(out: Path) -> Path:
     torch.save(CAMPPlus(feat_dim=80, embedding_size=192).state_dict(), out / "campplus/campplus_cn_common.bin")
 
     (out / "bigvgan").mkdir(exist_ok=True)
-    (out / "bigvgan/config.json").write_text(json.dumps(BIGVGAN, indent=1))
-    torch.save({"generator": BigVGAN(AttrDict(BIGVGAN)).state_dict()}, out / "bigvgan/bigvgan_generator.pt")
+    vocoder = dict(BIGVGAN, **REAL_BIGVGAN) if real else BIGVGAN
+    (out / "bigvgan/config.json").write_text(json.dumps(vocoder, indent=1))
+    torch.save({"generator": BigVGAN(AttrDict(vocoder)).state_dict()}, out / "bigvgan/bigvgan_generator.pt")
     return out
 
 

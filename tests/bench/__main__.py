@@ -35,7 +35,7 @@ def parse(argv: list[str]) -> BenchOptions:
 def smoke_options(out: Path, seed: int = 0) -> BenchOptions:
     return BenchOptions(out_dir=out, seed=seed, samples=("episode_en.srt",), sample_limit=3, stress_per_kind=1, sweep_sentences=1,
                         asr_models=("tiny.en",), similarity=False, languages=("en",), speed_lines=2,
-                        factors=(0.75, 1.0, 1.3))
+                        factors=(0.75, 1.0, 1.3), corpus_first=1, corpus_limit=4)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,12 @@
-"""IndexTTS2 real-time factor and memory on a GPU, with whatever checkpoints are present.
+"""IndexTTS2 fitting and whole-job speed: ``fit_line`` per line, then ``dub`` over a subtitle file.
 
-    python tests/bench/bench_indextts2.py [--model-dir DIR] [--reference clip.wav] [--fp16]
+    python tests/bench/bench_indextts2.py [--model-dir DIR] [--reference clip.wav] [--device cpu]
+                                          [--srt samples/episode_en.srt] [--no-fp16]
 
 Without --model-dir a tiny random checkpoint is built (tests/tiny_indextts2.py): its audio
-is noise, but it proves the CUDA / FP16 path runs end to end. Real checkpoints give real
-figures. Prints one table row per (precision, line); skips with a message without a GPU.
+is noise, but every stage runs, so the figures show where time goes and that every stem is
+sample-exact. Real checkpoints on a GPU give the real figures (tests/gpu is the GPU check).
+Each stem's length is compared with its cue's sample range, independently of the report.
 """
 from __future__ import annotations
 
@@ -12,76 +14,89 @@ import argparse
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
-LINES = [
-    "Hello, this is a short line.",
-    "The quick brown fox jumps over the lazy dog, and then it runs back again.",
-    "我们明天在河边再见，不见不散。",
-]
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+FACTORS = (0.8, 1.0, 1.2, 1.5)  # slot / natural length: native, natural, native, native+stretch
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model-dir", type=Path)
     ap.add_argument("--reference", type=Path)
-    ap.add_argument("--fp16", action="store_true", help="also run FP16")
-    ap.add_argument("--repeats", type=int, default=2)
-    args = ap.parse_args()
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--no-fp16", action="store_true")
+    ap.add_argument("--srt", type=Path, default=SAMPLES / "episode_en.srt")
+    ap.add_argument("--lines", type=int, default=12, help="lines of the SRT dubbed as a job")
+    args = ap.parse_args(argv)
     try:
         import torch
     except ImportError:
         print("skipped: torch is not installed (pip install 'dubline[gpu]')")
         return 0
-    if not torch.cuda.is_available():
-        print("skipped: no CUDA GPU available; IndexTTS2 benchmarks need one")
-        return 0
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tiny_indextts2 import speechlike
+    import soundfile as sf
+    from tiny_indextts2 import build, speechlike
 
+    from dubline.core.catalog import Catalog, indextts2_loader
     from dubline.core.engines.base import SynthesisControls, Voice
-    from dubline.core.engines.indextts.engine import IndexTTS2Engine, IndexTTS2Options
+    from dubline.core.engines.indextts import IndexTTS2Options
+    from dubline.core.fit import FitPolicy, fit_line
+    from dubline.core.render import DubOptions, JobDone, dub
+    from dubline.core.srt import read_srt
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-indextts2-"))
     model_dir = args.model_dir
+    tiny = model_dir is None
     if model_dir is None:
-        from tiny_indextts2 import build
-
         model_dir = build(tmp / "tiny")
         print(f"no --model-dir: random tiny checkpoint in {model_dir} (proves the path, not the speed)")
     reference = args.reference or speechlike(tmp / "ref.wav", 120, 8.0, 0)
+    options = IndexTTS2Options(model_dir, device=args.device, fp16=False if args.no_fp16 else None,
+                               **({"diffusion_steps": 3, "num_beams": 1} if tiny else {}))
+    catalog = Catalog()
+    catalog.register_engine("indextts2", indextts2_loader(options))
     voice = Voice("bench", "indextts2", "en", reference=reference)
-    print(f"GPU: {torch.cuda.get_device_name(0)}")
-    print(f"{'precision':9} {'line':>4} {'load s':>7} {'first s':>8} {'warm s':>7} {'audio s':>8} "
-          f"{'RTF':>6} {'exact':>5} {'peak GiB':>8}")
-    for fp16 in ([False, True] if args.fp16 else [False]):
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-        t0 = time.perf_counter()
-        engine = IndexTTS2Engine.load(IndexTTS2Options(model_dir, device="cuda", fp16=fp16))
-        load = time.perf_counter() - t0
-        for i, text in enumerate(LINES):
+    catalog.add(voice)
+    t0 = time.perf_counter()
+    engine = catalog.engine("indextts2")
+    print(f"device {engine.capabilities.device}, load {time.perf_counter() - t0:.1f} s")
+    cuda = engine.capabilities.device.startswith("cuda")
+
+    rate = 48000
+    print("\n| line | factor | slot s | wall s | method | exact |")
+    print("|---|---|---|---|---|---|")
+    texts = ["Hello, this is a short line.", "We will meet again at dawn, by the river."]
+    for i, text in enumerate(texts):
+        natural = engine.synthesize(text, voice, SynthesisControls(seed=i)).natural_seconds
+        for factor in FACTORS:
+            slot = round(natural * factor * rate)
             t0 = time.perf_counter()
-            natural = engine.synthesize(text, voice, SynthesisControls(seed=i))
-            torch.cuda.synchronize()
-            first = time.perf_counter() - t0
-            target = Fraction(round(natural.natural_seconds * 1.2 * 1000), 1000)
-            warm = []
-            for r in range(args.repeats):
-                engine._lines.clear()  # time the whole pipeline, GPT included
-                t0 = time.perf_counter()
-                s = engine.synthesize(text, voice, SynthesisControls(seed=i), target)
+            fitted = fit_line(engine, voice, text, SynthesisControls(seed=i), slot, rate, FitPolicy())
+            if cuda:
                 torch.cuda.synchronize()
-                warm.append(time.perf_counter() - t0)
-            audio = len(s.audio) / s.sample_rate
-            exact = len(s.audio) == round(target * s.sample_rate / 256) * 256
-            print(f"{'fp16' if fp16 else 'fp32':9} {i:>4} {load:7.2f} {first:8.2f} {min(warm):7.2f} "
-                  f"{audio:8.2f} {min(warm) / audio:6.3f} {str(exact):>5} "
-                  f"{torch.cuda.max_memory_allocated() / 2**30:8.2f}")
-        del engine
+            wall = time.perf_counter() - t0
+            print(f"| {i} | {factor:.2f} | {slot / rate:.2f} | {wall:.2f} | {fitted.method} | "
+                  f"{len(fitted.audio) == slot} |")
+
+    lines = read_srt(args.srt)[: args.lines]
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice="bench"), catalog)
+                      if isinstance(e, JobDone))
+        wall = time.perf_counter() - t0
+        by_id = {ln.id: ln for ln in lines}
+        errors = []
+        for r in report.lines:
+            start, end = by_id[r.id].range.samples(rate)
+            errors.append(abs(sf.info(str(r.file)).frames - (end - start)))
+    audio = sum(r.end_sample - r.start_sample for r in report.lines) / rate
+    print(f"\njob: {len(report.lines)} lines of {args.srt.name}, {audio:.1f} s audio in {wall:.1f} s, "
+          f"RTF {wall / audio:.3f}, max stem error {max(errors)} samples")
+    if cuda:
+        print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -18,6 +18,7 @@ from dubline.core.srt import read_srt
 
 from . import asr, conform, plots, similarity, speed
 from .fitting import fit_set
+from .realworld_counts import corpus_counts
 from .inputs import SAMPLES, SENTENCES, ZH_SENTENCES, sample_srts, write_stress_srt
 from .report import markdown, write_json, write_text
 from .sweep import FACTORS, mean_by, sentence_takes
@@ -43,6 +44,9 @@ class BenchOptions:
     speed_lines: int = 6
     conform: bool = True
     factors: tuple[float, ...] = FACTORS
+    corpus: bool = True  # the real-world corpus (tests/data/realworld/), counted
+    corpus_first: int | None = None  # lines per timeline there; None = all
+    corpus_limit: int | None = None  # corpus entries run; None = all
     extra: dict = field(default_factory=dict)
 
 
@@ -201,6 +205,9 @@ def run(opts: BenchOptions) -> dict[str, Path]:
     results["similarity"] = measure_similarity(opts, takes, catalog)
     log.info("speed")
     results["speed"] = measure_speed(opts, catalog, results["intelligibility"])
+    if opts.corpus:
+        log.info("real-world corpus")
+        results["realworld"] = corpus_counts(opts.corpus_first, opts.corpus_limit)
     results["machine"]["load_end"] = _load()
     out = opts.out_dir
     files = {"markdown": write_text(out / "results.md", markdown(results))}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dubline.core.files import atomic_path
 
+from .realworld_counts import markdown as corpus_markdown
 from .sweep import FACTORS
 
 
@@ -116,4 +117,5 @@ def markdown(results: dict) -> str:
             "RTF = wall seconds of synthesis / audio seconds (warm); (CPU) = CPU seconds of all threads / "
             "audio seconds. Dub RTF above includes fitting and writing. Cold start = import and model "
             "load in a new process; first use = the same with an empty model cache.", ""]
+    out += corpus_markdown(results.get("realworld") or {})
     return "\n".join(out)

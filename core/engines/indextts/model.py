@@ -87,6 +87,7 @@ class IndexTTS2Model:
         self.version = layout.version
         self.stop_token = int(self.cfg.gpt.stop_mel_token)
         self.max_mel_tokens = int(self.cfg.gpt.max_mel_tokens)
+        self.max_text_tokens = int(self.cfg.gpt.max_text_tokens)
         with torch.no_grad():
             self._load_gpt()
             self._load_semantic()
@@ -196,7 +197,12 @@ class IndexTTS2Model:
 
     # ---- text -----------------------------------------------------------------------
     def tokenize(self, text: str, max_tokens: int) -> Tokenized:
-        """BPE pieces of the normalised line, split where upstream splits it."""
+        """BPE pieces of the normalised line, split where upstream splits it.
+
+        A segment never outgrows the GPT's text positions (max_text_tokens, start and stop
+        included), whatever ``max_tokens`` asks for.
+        """
+        max_tokens = max(1, min(max_tokens, self.max_text_tokens - 2))
         pieces = self.tokenizer.tokenize(text)
         unk = self.tokenizer.unk_token_id
         ids = self.tokenizer.convert_tokens_to_ids(pieces)

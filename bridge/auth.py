@@ -6,9 +6,11 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from dubline.core.errors import DublineError
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +49,51 @@ def ensure_token(path: Path) -> str:
     return read_token(path)
 
 
+class TokenError(DublineError, PermissionError):
+    """The token file cannot be read, or holds no token."""
+
+
 def read_token(path: Path | None = None) -> str:
     path = Path(path or default_token_file())
     try:
         token = path.read_text(encoding="utf-8").strip()
-    except OSError as e:
-        raise PermissionError(f"cannot read the Dubline token at {path} ({e.strerror}); "
-                              f"start `dubline serve` once to create it") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise TokenError(f"cannot read the Dubline token at {path} ({getattr(e, 'strerror', None) or e}); "
+                         f"start `dubline serve` once to create it") from e
     if not token:
-        raise PermissionError(f"the Dubline token file {path} is empty")
+        raise TokenError(f"the Dubline token file {path} is empty: delete it and `dubline serve` makes a new one, "
+                         f"or write a token of at least 16 characters into it")
     return token
+
+
+class TokenSource:
+    """The token in ``path``, re-read whenever the file changes (a rotated token needs no restart).
+
+    A change that leaves the file unreadable or empty keeps the previous token and logs why.
+    """
+
+    def __init__(self, path: Path, token: str):
+        self.path = Path(path)
+        self._token = token
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def __call__(self) -> str:
+        stamp = self._stat()
+        if stamp != self._stamp and stamp is not None:
+            self._stamp = stamp
+            try:
+                self._token = read_token(self.path)
+                log.info("token file %s changed: using the new token", self.path)
+            except TokenError as e:
+                log.error("%s; keeping the previous token", e)
+        return self._token
 
 
 def bearer_ok(header: str | None, token: str) -> bool:
@@ -65,20 +102,70 @@ def bearer_ok(header: str | None, token: str) -> bool:
     return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
 
 
-class TokenInterceptor(grpc.aio.ServerInterceptor):
-    """Refuses every call without ``authorization: Bearer <token>`` (except OPEN_SERVICES)."""
+class _Malformed:
+    """What a request that is not valid protobuf parses to; the handler answers INVALID_ARGUMENT."""
 
-    def __init__(self, token: str):
-        self._token = token
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _lenient(deserializer):
+    def parse(data: bytes):
+        try:
+            return deserializer(data) if deserializer else data
+        except Exception as e:  # google.protobuf.message.DecodeError and friends
+            return _Malformed(e)
+    return parse
+
+
+class TokenInterceptor(grpc.aio.ServerInterceptor):
+    """Refuses every call without ``authorization: Bearer <token>`` (except OPEN_SERVICES).
+
+    The token is checked before the request is parsed: a refused call's body is never
+    decoded, and a malformed body with the right token is INVALID_ARGUMENT, not UNKNOWN.
+    ``token`` is a callable so a rotated token file takes effect without a restart.
+    """
+
+    def __init__(self, token: "str | Callable[[], str]"):
+        self._token = token if callable(token) else (lambda: token)
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICES):
             return handler
         metadata = dict(details.invocation_metadata or ())
-        if bearer_ok(metadata.get("authorization"), self._token):
-            return handler
+        if bearer_ok(metadata.get("authorization"), self._token()):
+            return _checked(handler)
         return _refusal(handler)
+
+
+def _checked(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    kw = dict(request_deserializer=_lenient(handler.request_deserializer),
+              response_serializer=handler.response_serializer)
+
+    def why(request: _Malformed) -> str:
+        return f"the request is not a valid protobuf message ({request.error})"
+
+    if handler.unary_unary:
+        inner = handler.unary_unary
+
+        async def unary(request, context):
+            if isinstance(request, _Malformed):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, why(request))
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(unary, **kw)
+    if handler.unary_stream:
+        inner_stream = handler.unary_stream
+
+        async def stream(request, context):
+            if isinstance(request, _Malformed):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, why(request))
+            async for item in inner_stream(request, context):
+                yield item
+
+        return grpc.unary_stream_rpc_method_handler(stream, **kw)
+    return handler
 
 
 def _refusal(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -92,8 +179,8 @@ def _refusal(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
         yield  # pragma: no cover - makes this an async generator
 
-    kw = dict(request_deserializer=handler.request_deserializer,
-              response_serializer=handler.response_serializer)
+    # The body of a refused call is never parsed.
+    kw = dict(request_deserializer=lambda data: None, response_serializer=handler.response_serializer)
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(stream, **kw)
     return grpc.unary_unary_rpc_method_handler(unary, **kw)

@@ -1,6 +1,7 @@
 """Wire messages <-> library records. Exact time only: frames at rational rates, or samples."""
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from fractions import Fraction
 from pathlib import Path
@@ -15,23 +16,40 @@ from dubline.core.timebase import FrameRate, TimeRange, seconds_to_samples
 from ._proto import dubline_pb2 as pb
 
 
+# Bounds on what a request may ask for (issue 14); bridge/README.md lists each with its error.
+MAX_FPS = 1000
+MAX_FRAME = 10**9  # any frame number (24 h at 1000 fps is 8.64e7)
+
+
 def frame_rate(msg: pb.FrameRate, where: str) -> FrameRate:
     if msg.num <= 0 or msg.den <= 0:
         raise InputError(Problem(f"frame rate {msg.num}/{msg.den} must be positive (set rate.num and rate.den)",
                                  cue=where))
+    if not 1 <= Fraction(msg.num, msg.den) <= MAX_FPS:
+        raise InputError(Problem(f"frame rate {msg.num}/{msg.den} is outside 1-{MAX_FPS} fps", cue=where))
     return FrameRate(msg.num, msg.den, msg.drop_frame)
+
+
+def _frame_bounds(start: int, end: int, unit: str, limit: int, where: str) -> None:
+    if start < 0 or end < 0:
+        raise InputError(Problem(f"negative {unit} {min(start, end)}: times start at the timeline's start (0)",
+                                 cue=where))
+    if max(start, end) > limit:
+        raise InputError(Problem(f"{unit} {max(start, end)} is past the largest allowed ({limit})", cue=where))
 
 
 def time_range(msg: pb.TimeRange, output_rate: int, where: str) -> TimeRange:
     kind = msg.WhichOneof("kind")
     if kind == "frames":
         f = msg.frames
+        _frame_bounds(f.start_frame, f.end_frame, "frame", MAX_FRAME, where)
         return TimeRange.from_frames(f.start_frame, f.end_frame, frame_rate(f.rate, where))
     if kind == "samples":
         s = msg.samples
         rate = s.sample_rate or output_rate
-        if rate <= 0:
-            raise InputError(Problem("sample range needs a positive sample_rate", cue=where))
+        if not 8000 <= rate <= 192000:
+            raise InputError(Problem(f"sample range's sample_rate {rate} is outside 8000-192000 Hz", cue=where))
+        _frame_bounds(s.start_sample, s.end_sample, "sample", MAX_FRAME * 200, where)
         return TimeRange(s.start_sample, s.end_sample, Fraction(rate))
     raise InputError(Problem("line has no range: set range.frames or range.samples", cue=where))
 
@@ -44,6 +62,13 @@ def emotion(msg: pb.Emotion | None, where: str, root: Path | None = None) -> Emo
         raise InputError(Problem(f"unknown emotion preset {msg.preset!r} (one of {', '.join(EMOTIONS)})", cue=where))
     if msg.vector and len(msg.vector) != len(EMOTIONS):
         raise InputError(Problem(f"emotion vector needs {len(EMOTIONS)} weights, got {len(msg.vector)}", cue=where))
+    if not all(math.isfinite(w) and 0 <= w <= 1 for w in msg.vector):
+        raise InputError(Problem("emotion vector weights must be numbers from 0 to 1", cue=where))
+    if msg.HasField("intensity") and not (math.isfinite(msg.intensity) and 0 <= msg.intensity <= 2):
+        raise InputError(Problem(f"emotion intensity {msg.intensity} must be from 0 to 2", cue=where))
+    if len(msg.description) > 1000 or len(msg.reference_path) > 1024:
+        raise InputError(Problem("emotion description (1000) or reference path (1024 characters) too long",
+                                 cue=where))
     return Emotion(
         preset=msg.preset or None,
         intensity=msg.intensity if msg.HasField("intensity") else None,
@@ -93,11 +118,21 @@ def job_line(ln: Line) -> pb.JobLine:
     return msg
 
 
+# Each float field's allowed range; NaN and infinities are never allowed (NaN passes every
+# comparison FitPolicy makes, and fails later, deep in the fit).
+_FIT_RANGES = {"min_factor": (0.1, 1.0), "max_factor": (1.0, 10.0), "max_stretch": (1.0, 4.0),
+               "fade_seconds": (0.0, 1.0), "pad_slack": (0.0, 1.0), "silence_db": (-120.0, 0.0)}
+
+
 def fit_policy(msg: pb.FitPolicy | None) -> FitPolicy:
     if msg is None:
         return FitPolicy()
     given = {f.name: getattr(msg, f.name) for f in fields(FitPolicy)
              if f.name in pb.FitPolicy.DESCRIPTOR.fields_by_name and msg.HasField(f.name)}
+    for name, value in given.items():
+        lo, hi = _FIT_RANGES.get(name, (-math.inf, math.inf))
+        if isinstance(value, float) and not (math.isfinite(value) and lo <= value <= hi):
+            raise InputError(Problem(f"fit.{name} = {value} must be a number from {lo} to {hi}", cue="fit"))
     return FitPolicy(**given)
 
 

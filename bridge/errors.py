@@ -1,8 +1,11 @@
 """Status codes for the daemon's errors: one mapping for gRPC and for the JSON bridge."""
 from __future__ import annotations
 
+import errno
+
 import grpc
 from dubline.core.errors import (
+    DiskFullError,
     DublineError,
     EngineError,
     FitError,
@@ -36,6 +39,7 @@ def denied(message: str) -> ServiceError:
 
 # Order matters: subclasses before their parents.
 _LIBRARY_CODES: tuple[tuple[type[DublineError], grpc.StatusCode], ...] = (
+    (DiskFullError, grpc.StatusCode.RESOURCE_EXHAUSTED),  # an OutputError; its message names the path
     (InputError, grpc.StatusCode.INVALID_ARGUMENT),  # includes TimeFormatError
     (FitError, grpc.StatusCode.INVALID_ARGUMENT),  # an impossible target
     (VoiceError, grpc.StatusCode.NOT_FOUND),
@@ -58,16 +62,52 @@ HTTP_STATUS = {
 }
 
 
-def status_for(error: BaseException) -> tuple[grpc.StatusCode, str]:
-    """The status code and user-facing message for an error raised while serving a call."""
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _disk_full(error: BaseException) -> OSError | None:
+    """The OSError saying "no space" behind ``error`` (itself or a cause), if any."""
+    seen = 0
+    e: BaseException | None = error
+    while e is not None and seen < 8:
+        if isinstance(e, OSError) and e.errno in _FULL:
+            return e
+        if type(e).__name__ == "LibsndfileError" and "space" in str(e).lower():
+            return OSError(errno.ENOSPC, str(e))
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
+
+
+def status_for(error: BaseException, where: str = "") -> tuple[grpc.StatusCode, str]:
+    """The status code and user-facing message for an error raised while serving a call.
+
+    ``where`` names what was being done (a job and its output folder) for errors that do not
+    say it themselves, such as a disk full inside libsndfile.
+    """
     if isinstance(error, ServiceError):
         return error.code, error.message
+    full = _disk_full(error)
+    if full is not None:
+        # A write through an open folder (openat) names /proc/<pid>/fd/<n>/...: say the job's folder.
+        name = str(full.filename or "")
+        path = name if name and not name.startswith("/proc/") else (where or "the output folder")
+        return (grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"disk full (or over quota) writing {path}: {full.strerror or full}; free space and resubmit")
+    if isinstance(error, MemoryError):
+        return (grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"out of memory{' in ' + where if where else ''}: {error}; the request asks for too much work")
     for cls, code in _LIBRARY_CODES:
         if isinstance(error, cls):
             return code, str(error)
     if isinstance(error, DublineError):
         return grpc.StatusCode.INTERNAL, str(error)
-    return grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__}: {error}); please report it"
+    if isinstance(error, OSError):
+        what = error.filename or where or "a file"
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return grpc.StatusCode.PERMISSION_DENIED, f"cannot write {what}: {error.strerror or error}"
+        return grpc.StatusCode.UNAVAILABLE, f"cannot access {what}: {error.strerror or error}"
+    return grpc.StatusCode.INTERNAL, (f"internal error{' in ' + where if where else ''} "
+                                      f"({type(error).__name__}: {error}); please report it")
 
 
 def http_status(code: grpc.StatusCode) -> int:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,8 +35,12 @@ def to_json(message) -> dict:
 
 
 def origin_allowed(origin: str | None) -> bool:
-    """No Origin (scripts), 'null', loopback pages, and UXP plugin origins."""
-    if origin is None or origin == "null":
+    """No Origin (scripts), loopback pages, and UXP plugin origins.
+
+    'null' is refused: it is what sandboxed iframes and file:// pages send, so any web page
+    could claim it.
+    """
+    if origin is None:
         return True
     if origin.startswith(_PLUGIN_SCHEMES):
         return True
@@ -43,14 +48,26 @@ def origin_allowed(origin: str | None) -> bool:
     return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK_HOSTS
 
 
+@dataclass(frozen=True)
+class GatewayLimits:
+    """Connection bounds (bridge/README.md, "Bounds"): a slow or idle client cannot hold a socket."""
+
+    idle_seconds: float = 15.0  # an idle keep-alive connection, or one still sending its headers
+    body_seconds: float = 30.0  # reading a request body
+
+
 class Gateway:
-    def __init__(self, service: DublineService, token: str, host: str, port: int, max_bytes: int):
+    def __init__(self, service: DublineService, token: "str | Callable[[], str]", host: str, port: int,
+                 max_bytes: int, allowed_hosts: tuple[str, ...] = (), limits: GatewayLimits = GatewayLimits()):
         self.service = service
-        self.token = token
+        self.token = token if callable(token) else (lambda: token)
         self.host = host
         self.port = port
         self.max_bytes = max_bytes
-        self.loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
+        self.limits = limits
+        # Host names a request may carry (DNS-rebinding guard): loopback names, plus the names
+        # the user listed when binding beyond loopback. Always checked.
+        self.hosts = _LOOPBACK_HOSTS | {h.lower() for h in allowed_hosts}
         # Method name -> (service coroutine, request type); WatchJob is routed separately.
         s = service
         self.unary: dict[str, tuple[Callable[[Any], Awaitable[Message]], type[Message]]] = {
@@ -73,9 +90,11 @@ class Gateway:
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> int:
-        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
+        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None,
+                                    keepalive_timeout=self.limits.idle_seconds,
+                                    lingering_time=2.0)  # drain a refused body briefly, not 10 s
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port)
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_port=False)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
@@ -92,14 +111,19 @@ class Gateway:
         origin = request.headers.get("Origin")
         if not origin_allowed(origin):
             return _error(grpc.StatusCode.PERMISSION_DENIED, f"origin {origin!r} is not allowed", None)
-        if self.loopback and (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
-                              else request.host.split("]")[0] + "]") not in _LOOPBACK_HOSTS:
-            return _error(grpc.StatusCode.PERMISSION_DENIED, f"host {request.host!r} is not a loopback name", origin)
+        host = (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
+                else request.host.split("]")[0] + "]").lower()
+        if host not in self.hosts:
+            return _error(grpc.StatusCode.PERMISSION_DENIED,
+                          f"host {request.host[:80]!r} is not a loopback name or one given with --allow-host", origin)
         if request.method != "OPTIONS":
             header = request.headers.get("Authorization")
-            if header is None and "token" in request.query:
+            # UXP's WebSocket cannot set headers: the query token is for the upgrade only, so
+            # it never shows up in POST URLs (logs, history).
+            if header is None and "token" in request.query and request.method == "GET" \
+                    and request.headers.get("Upgrade", "").lower() == "websocket":
                 header = "Bearer " + request.query["token"]
-            if not bearer_ok(header, self.token):
+            if not bearer_ok(header, self.token()):
                 return _error(grpc.StatusCode.UNAUTHENTICATED,
                               "missing or wrong token: send 'Authorization: Bearer <token>' with the token "
                               "from the daemon's token file", origin)
@@ -120,14 +144,15 @@ class Gateway:
 
     async def _parse(self, request: web.Request, cls):
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), self.limits.body_seconds)
         except web.HTTPRequestEntityTooLarge:
             raise ServiceError(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                f"request body is over the {self.max_bytes}-byte limit") from None
-        try:
-            return json_format.Parse(body or b"{}", cls())
-        except json_format.ParseError as e:
-            raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT, f"bad {cls.DESCRIPTOR.name} JSON: {e}") from None
+        except asyncio.TimeoutError:
+            raise ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                               f"request body not received within {self.limits.body_seconds:g} s") from None
+        # Parsing megabytes of JSON takes seconds: off the event loop, so other calls go on.
+        return await asyncio.to_thread(parse_json, body, cls)
 
     async def _call(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
@@ -140,7 +165,7 @@ class Gateway:
             raise
         except Exception as e:
             return _failure(e)
-        return web.json_response(to_json(reply))
+        return web.json_response(body=await asyncio.to_thread(_dumps, reply))
 
     # -- job events --------------------------------------------------------------------
 
@@ -200,6 +225,24 @@ class Gateway:
             await ws.close(code=4000 + http_status(code), message=message[:120].encode())
             return
         await ws.close(code=WSCloseCode.OK, message=b"job done")
+
+
+def parse_json(body: bytes, cls: type[Message]) -> Message:
+    """A request body in protobuf's JSON mapping; anything malformed is INVALID_ARGUMENT."""
+    name = cls.DESCRIPTOR.name
+    try:
+        text = (body or b"{}").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT,
+                           f"bad {name} JSON: not UTF-8 (byte {e.start}: {body[e.start:e.start + 1]!r})") from None
+    try:
+        return json_format.Parse(text, cls())
+    except (json_format.ParseError, ValueError, TypeError, RecursionError, OverflowError) as e:
+        raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT, f"bad {name} JSON: {str(e)[:300]}") from None
+
+
+def _dumps(message: Message) -> bytes:
+    return json.dumps(to_json(message)).encode()
 
 
 def _error(code: grpc.StatusCode, message: str, origin: str | None) -> web.Response:

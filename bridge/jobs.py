@@ -27,6 +27,7 @@ from ._proto import dubline_pb2 as pb
 
 log = logging.getLogger(__name__)
 
+CLAIM_SECONDS = 10.0
 FINISHED = frozenset({pb.JOB_STATE_DONE, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED, pb.JOB_STATE_INTERRUPTED})
 
 
@@ -55,8 +56,29 @@ class JobRecord:
     report_file: str = ""
     events: list[pb.JobEvent] = field(default_factory=list)
     watchers: int = 0
+    # Submits (first or repeated) whose client has not started watching yet: while one is
+    # outstanding, the last watcher leaving does not cancel the job, so a client that drops
+    # its stream and resubmits at once keeps the job it resubmitted (issue 14).
+    # Deadlines (time.monotonic()) of those claims; a claim lapses after CLAIM_SECONDS.
+    claims: list[float] = field(default_factory=list)
+    # Which run of this record is current: a run that was cancelled or superseded by a
+    # resubmit finishes its line in the background and must then touch nothing.
+    run: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def claim(self) -> None:
+        self.claims.append(time.monotonic() + CLAIM_SECONDS)
+
+    def take_claim(self) -> None:
+        if self.claims:
+            self.claims.pop(0)
+
+    def claimed_for(self) -> float:
+        """Seconds until the last outstanding claim lapses; 0 when none is outstanding."""
+        now = time.monotonic()
+        self.claims = [c for c in self.claims if c > now]
+        return max(self.claims, default=now) - now
 
     @property
     def finished(self) -> bool:
@@ -88,6 +110,7 @@ class JobRecord:
         self.error = self.track_file = self.report_file = ""
         self.events = []
         self.cancel = threading.Event()
+        self.run += 1
 
 
 def line_key(slot: Slot, options: DubOptions) -> str:

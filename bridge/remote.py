@@ -26,6 +26,11 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
     p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a --host that is not loopback: anyone who reaches it and has the token can use "
+                        "the daemon, and the token travels unencrypted (no TLS)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a Host name the JSON bridge answers besides loopback ones (repeatable; with --allow-remote)")
     from .cli import add_cloning_options
     from .cluster_cmds import add_cluster_options
 
@@ -49,7 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
                             max_lines_per_job=args.max_lines, catalog=catalog_options(args),
-                            cluster=cluster_options(args) if args.cluster else None)
+                            cluster=cluster_options(args) if args.cluster else None, allow_remote=args.allow_remote,
+                            allowed_hosts=tuple(args.allow_host))
 
     async def run():
         daemon = Daemon(options)

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import grpc
+
 from dubline.core.catalog import Catalog
 from dubline.core.cluster import ClusterFitter
-from dubline.core.errors import DublineError
 from dubline.core.lines import Line
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub
 
@@ -32,7 +33,7 @@ class DeviceQueue:
     def __init__(self, device: str):
         self.device = device
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"dubline-{device}")
-        self.jobs: asyncio.Queue[tuple[JobRecord, list[Line], DubOptions]] = asyncio.Queue()
+        self.jobs: asyncio.Queue[tuple[JobRecord, int, list[Line], DubOptions]] = asyncio.Queue()
         self.waiting: list[JobRecord] = []
         self.current: JobRecord | None = None
         self._task: asyncio.Task | None = None
@@ -47,20 +48,23 @@ class DeviceQueue:
         """Queue a job; returns how many jobs are ahead of it."""
         ahead = len(self.waiting) + (self.current is not None)
         self.waiting.append(job)
-        self.jobs.put_nowait((job, lines, options))
+        self.jobs.put_nowait((job, job.run, lines, options))
         return ahead
 
     async def _work(self, run: Callable) -> None:
         while True:
-            job, lines, options = await self.jobs.get()
+            job, generation, lines, options = await self.jobs.get()
             self.waiting.remove(job)
-            if job.finished:  # cancelled while queued
+            if job.finished or job.run != generation:  # cancelled while queued, or resubmitted since
                 continue
             self.current = job
             try:
                 await run(self, job, lines, options)
-            except Exception:  # a bug must not kill the queue
+            except Exception as e:  # a bug must neither kill the queue nor leave the job hanging
                 log.exception("job %s crashed", job.id)
+                if not job.finished and job.run == generation:
+                    job.state, job.error = pb.JOB_STATE_FAILED, f"INTERNAL: {type(e).__name__}: {e}"
+                    await job.emit(job_done=pb.JobDone(job=job.message()))
             finally:
                 self.current = None
 
@@ -72,7 +76,13 @@ class DeviceQueue:
 
 
 class JobRunner:
-    """Runs one job's ``dub()`` generator a step at a time on its device's thread."""
+    """Runs one job's ``dub()`` generator a step at a time on its device's thread.
+
+    Every way a run can end (done, a failed line, any exception, cancel, shutdown) ends the
+    job with a JobDone event exactly once, so no watcher waits forever. Cancel and shutdown
+    end the job at once (see ``DublineService._cancel``); the line in flight still finishes on
+    the device thread and is kept for a resume, but reports nothing.
+    """
 
     def __init__(self, catalog: Catalog, store: JobStore, fitter: ClusterFitter | None = None):
         self.catalog = catalog
@@ -80,10 +90,32 @@ class JobRunner:
         self.fitter = fitter  # serve --cluster: lines are fitted on the cluster's workers
 
     async def run(self, queue: DeviceQueue, job: JobRecord, lines: list[Line], options: DubOptions) -> None:
-        job.state = pb.JOB_STATE_RUNNING
-        await queue.call(self.store.save_job, job)
-        rate = options.sample_rate
+        run, cancel = job.run, job.cancel
 
+        def live() -> bool:  # still the job's current run, and nobody ended it
+            return job.run == run and not job.finished and not cancel.is_set()
+
+        try:
+            job.state = pb.JOB_STATE_RUNNING
+            await queue.call(self.store.save_job, job)
+            await self._steps(queue, job, lines, options, live)
+        except asyncio.CancelledError:  # the daemon is closing; close() marked the job interrupted
+            raise
+        except Exception as e:
+            code, message = status_for(e, where=f"job {job.id} (output {job.out_dir})")
+            if code == grpc.StatusCode.INTERNAL:
+                log.error("job %s failed", job.id, exc_info=e)
+            if job.run == run and not job.finished:
+                job.error = f"{code.name}: {message}"
+                await self._finish(queue, job, pb.JOB_STATE_FAILED)
+            return
+        if job.run == run and not job.finished:
+            await self._finish(queue, job, pb.JOB_STATE_CANCELLED if cancel.is_set()
+                               else pb.JOB_STATE_FAILED if job.errors else pb.JOB_STATE_DONE)
+
+    async def _steps(self, queue: DeviceQueue, job: JobRecord, lines: list[Line], options: DubOptions,
+                     live: Callable[[], bool]) -> None:
+        rate = options.sample_rate
         keys: dict[str, str] = {}  # line id -> line_key, filled as dub() offers each slot
 
         def reuse(slot):
@@ -95,42 +127,42 @@ class JobRunner:
 
         gen = dub(lines, replace(options, reuse=reuse, keep_going=True, fitter=self.fitter), self.catalog)
         try:
-            while True:
-                if job.cancel.is_set():
-                    await queue.call(gen.close)
-                    await self._finish(queue, job, job.state if job.finished else pb.JOB_STATE_CANCELLED)
-                    return
+            while live():
                 event = await queue.call(step, gen)
                 if event is _END:
-                    break
+                    return
+                if isinstance(event, LineDone) and not event.reused:
+                    # Saved even when the job was cancelled meanwhile: a resubmit reuses it.
+                    await queue.call(self.store.save_line, job.id, keys[event.result.id], event.result)
+                if not live():
+                    return
                 if isinstance(event, LineStarted):
                     await job.emit(line_started=pb.LineStarted(line_id=event.line.id, index=event.index))
                 elif isinstance(event, LineDone):
                     result = convert.line_result(event.result, rate)
                     job.results[event.index] = result
-                    if event.reused:
-                        job.reused += 1
-                    else:
-                        await queue.call(self.store.save_line, job.id, keys[event.result.id], event.result)
+                    job.reused += event.reused
                     await job.emit(line_done=pb.LineDone(index=event.index, result=result, reused=event.reused))
                 elif isinstance(event, LineFailed):
-                    err = pb.LineError(line_id=event.line.id, index=event.index, code="INTERNAL", message=event.error)
+                    code = status_for(event.cause)[0].name if event.cause is not None else "INTERNAL"
+                    err = pb.LineError(line_id=event.line.id, index=event.index, code=code, message=event.error)
                     job.errors.append(err)
                     await job.emit(line_error=err)
                 elif isinstance(event, JobDone):
                     job.track_file = str(event.report.track)
                     job.report_file = str(options.out_dir.resolve() / "report.json")
-        except (DublineError, OSError) as e:
-            code, message = status_for(e)
-            job.error = f"{code.name}: {message}"
-            await self._finish(queue, job, pb.JOB_STATE_FAILED)
-            return
-        await self._finish(queue, job, pb.JOB_STATE_FAILED if job.errors else pb.JOB_STATE_DONE)
+        finally:
+            try:  # on the device thread, after any step still in flight
+                await queue.call(gen.close)
+            except (RuntimeError, ValueError) as e:  # the queue is shutting down
+                log.debug("job %s: generator not closed: %s", job.id, e)
 
     async def _finish(self, queue: DeviceQueue, job: JobRecord, state: pb.JobState) -> None:
         job.state = state
-        await queue.call(self.store.save_job, job)
-        await job.emit(job_done=pb.JobDone(job=job.message()))
+        await job.emit(job_done=pb.JobDone(job=job.message()))  # before any await: see DublineService._cancel
+        try:
+            await queue.call(self.store.save_job, job)
+        except Exception as e:  # the state dir is unwritable; the watchers have had the end
+            log.error("job %s: cannot save its state: %s", job.id, e)
         log.info("job %s %s: %d done (%d reused), %d failed", job.id, pb.JobState.Name(state),
                  len(job.results), job.reused, len(job.errors))
-

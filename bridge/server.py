@@ -9,6 +9,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 
 from ._proto import dubline_pb2 as pb
 from ._proto import dubline_pb2_grpc as pb_grpc
-from .auth import TokenInterceptor, default_token_file, ensure_token
+from .auth import TokenInterceptor, TokenSource, default_token_file, ensure_token
 from .errors import status_for
 from .service import DublineService, ServiceOptions
 
@@ -49,6 +50,12 @@ class ServerOptions:
     max_lines_per_job: int = 5000
     max_message_bytes: int = 32 * 1024 * 1024
     grace_seconds: float = 5.0
+    # Listening beyond loopback must be asked for by name (--allow-remote), and the JSON
+    # bridge then answers only the Host names listed here (--allow-host), besides loopback.
+    allow_remote: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    bridge_idle_seconds: float = 15.0
+    bridge_body_seconds: float = 30.0
     cluster: ClusterOptions | None = None  # serve --cluster
 
     def service_options(self) -> ServiceOptions:
@@ -125,21 +132,33 @@ class DublineServicer(pb_grpc.DublineServicer):
             await context.abort(code, message)
 
 
-def create_server(address: str, service: DublineService, token: str,
+class ServeError(DublineError):
+    """The daemon cannot start: port in use, or an unsafe address not asked for explicitly."""
+
+
+def create_server(address: str, service: DublineService, token: "str | Callable[[], str]",
                   max_message_bytes: int = 32 * 1024 * 1024) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """A grpc.aio server with the Dubline service, health (NOT_SERVING until ready) and reflection."""
     server = grpc.aio.server(
         interceptors=[TokenInterceptor(token)],
+        # SO_REUSEPORT off: a second daemon on the same port must fail, not share it and get
+        # half of the clients at random.
         options=[("grpc.max_receive_message_length", max_message_bytes),
-                 ("grpc.max_send_message_length", max_message_bytes)],
+                 ("grpc.max_send_message_length", max_message_bytes),
+                 ("grpc.so_reuseport", 0)],
     )
     pb_grpc.add_DublineServicer_to_server(DublineServicer(service), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as e:  # grpc >= 1.6x raises instead of returning 0
+        raise ServeError(f"cannot listen on {address} for gRPC: the port is in use (another `dubline serve`?) "
+                         f"or the address is not this machine's; choose another with --port") from e
     if port == 0:
-        raise OSError(f"cannot listen on {address}")
+        raise ServeError(f"cannot listen on {address} for gRPC: the port is in use (another `dubline serve`?) "
+                         f"or the address is not this machine's; choose another with --port")
     return server, port, health_servicer
 
 
@@ -157,6 +176,10 @@ class Daemon:
 
     async def start(self) -> None:
         o = self.options
+        if not is_loopback(o.host) and not o.allow_remote:
+            raise ServeError(f"refusing to listen on {o.host}, which is not loopback: anyone who can reach it could "
+                             f"use this daemon, and the token travels unencrypted. If you mean it, add "
+                             f"--allow-remote (and --allow-host NAME for each name clients use to reach it)")
         if not is_loopback(o.host):
             log.warning("!!! LISTENING ON %s, NOT LOOPBACK: anyone who can reach this address and has the "
                         "token can make this machine synthesize and write files, and the token travels unencrypted "
@@ -169,19 +192,29 @@ class Daemon:
             self.catalog = built.catalog
             service_options = replace(service_options, engines=tuple(dict.fromkeys(built.engines + o.engines)),
                                       voice_map=built.voice_map, worker_catalog=catalog_factory(o.catalog))
+        token = TokenSource(o.token_file, self.token)
         self.service = DublineService(service_options, self.catalog)
         host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host
-        self.server, self.port, self.health = create_server(f"{host}:{o.port}", self.service, self.token,
+        self.server, self.port, self.health = create_server(f"{host}:{o.port}", self.service, token,
                                                             o.max_message_bytes)
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.start()
         self.gateway = None
         if o.bridge_port is not None:
-            from .gateway import Gateway
+            from .gateway import Gateway, GatewayLimits
 
-            self.gateway = Gateway(self.service, self.token, o.host, o.bridge_port, o.max_message_bytes)
-            self.bridge_port = await self.gateway.start()
+            self.gateway = Gateway(self.service, token, o.host, o.bridge_port, o.max_message_bytes,
+                                   allowed_hosts=o.allowed_hosts,
+                                   limits=GatewayLimits(o.bridge_idle_seconds, o.bridge_body_seconds))
+            try:
+                self.bridge_port = await self.gateway.start()
+            except OSError as e:
+                await self.gateway.stop()
+                await self.server.stop(0)
+                raise ServeError(f"cannot listen on {o.host}:{o.bridge_port} for the JSON bridge: "
+                                 f"{e.strerror or e} (another `dubline serve`?); choose another with --bridge-port, "
+                                 f"or --bridge-port -1 to run without it") from e
         log.info("dubline daemon: gRPC on %s:%d, JSON bridge on %s, output root %s, token %s",
                  o.host, self.port, self.bridge_port or "off", o.output_root, o.token_file)
         self.loaded = asyncio.create_task(self._load())

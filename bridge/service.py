@@ -11,6 +11,7 @@ import io
 import logging
 import platform
 import re
+import unicodedata
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +49,11 @@ class ServiceOptions:
     max_lines_per_job: int = 5000
     max_text_chars: int = 1000
     max_message_bytes: int = 32 * 1024 * 1024
-    max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
-    cancel_wait_seconds: float = 60.0
+    max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz (Synthesize)
+    max_line_seconds: int = 600  # one job line's slot; longer is refused at submit
+    max_timeline_seconds: int = 6 * 3600  # a job's last line must end by then (the track's length)
+    max_id_chars: int = 128  # line ids, speakers, voice names
+    max_path_chars: int = 1024  # output_dir and other relative paths
     extra_versions: dict[str, str] = field(default_factory=dict)
     # Jobs' lines synthesized on a Ray cluster (``serve --cluster``); None: on this machine.
     cluster: ClusterOptions | None = None
@@ -177,7 +181,8 @@ class DublineService:
         self._check_text(req.text, "request")
         sr = req.sample_rate or 48000
         bit_depth = req.bit_depth or 16
-        subtype(bit_depth)
+        self._check_bit_depth(bit_depth)
+        self._check_name(req.voice, "voice")
         DubOptions(out_dir=self.root, sample_rate=sr)  # validates the rate
         voice = self.catalog.voice(req.voice) if req.voice and req.voice != AUTO else self.catalog.auto_voice(req.text)
         target = self._target_samples(req.target, sr) if req.HasField("target") else None
@@ -218,33 +223,92 @@ class DublineService:
         return n
 
     def _check_text(self, text: str, where: str) -> None:
-        if not text.strip():
-            raise invalid(f"{where}: empty text; every line needs something to say")
         if len(text) > self.options.max_text_chars:
             raise invalid(f"{where}: text is {len(text)} characters; the limit is {self.options.max_text_chars}")
+        bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+        if bad is not None:
+            raise invalid(f"{where}: text holds the control character U+{ord(bad):04X}; remove it")
+        if not any(unicodedata.category(c)[0] in "LN" for c in text):
+            raise invalid(f"{where}: empty text (no letter or digit to say); every line needs something to say")
+
+    def _check_name(self, value: str, what: str, limit: int | None = None) -> None:
+        limit = limit or self.options.max_id_chars
+        if len(value) > limit:
+            raise invalid(f"{what} {value[:40]!r}... is {len(value)} characters; the limit is {limit}")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise invalid(f"{what} {value[:40]!r} holds a control character")
+
+    def _check_path(self, value: str, what: str) -> None:
+        self._check_name(value, what, self.options.max_path_chars)
+        long = next((part for part in value.replace("\\", "/").split("/") if len(part.encode()) > 255), None)
+        if long is not None:
+            raise invalid(f"{what}: the folder name {long[:40]!r}... is over 255 bytes")
+
+    @staticmethod
+    def _check_bit_depth(bit_depth: int) -> None:
+        if bit_depth not in (16, 24, 32):
+            raise invalid(f"bit depth {bit_depth} is not supported (use 16, 24 or 32)")
 
     # -- jobs --------------------------------------------------------------------------
 
     async def submit_job(self, req: pb.SubmitJobRequest) -> pb.SubmitJobResponse:
         await self._ready()
+        # Validation and planning of up to max_lines_per_job lines take seconds: off the event
+        # loop, so health checks and other clients are answered meanwhile.
+        prepared = await asyncio.to_thread(self._prepare_job, req)
+        job_id, lines, options, device = prepared
+        existing = self.jobs.get(job_id)
+        if existing is not None and not existing.finished:
+            existing.claim()
+            return pb.SubmitJobResponse(job=existing.message(), resumed=True)
+        job = existing or JobRecord(id=job_id, spec=req, out_dir=options.out_dir, device=device)
+        if existing is not None:
+            job.reset_run()
+            job.spec, job.out_dir, job.device = req, options.out_dir, device
+        job.claims.clear()
+        job.claim()
+        self.jobs[job_id] = job
+        queue = self._queue(device)
+        ahead = queue.put(job, lines, options)
+        await job.emit(queued=pb.JobQueued(position=ahead, total_lines=len(lines), device=device))
+        reply = pb.SubmitJobResponse(job=job.message(), resumed=existing is not None)
+        await asyncio.to_thread(self.store.save_job, job)
+        return reply
+
+    def _prepare_job(self, req: pb.SubmitJobRequest) -> tuple[str, list, DubOptions, str]:
+        """Everything about a submit that needs no daemon state: checks, lines, plan (a worker thread)."""
+        o = self.options
         n = len(req.lines)
         if n == 0:
             raise invalid("SubmitJob has no lines")
-        if n > self.options.max_lines_per_job:
-            raise invalid(f"SubmitJob has {n} lines; the limit is {self.options.max_lines_per_job} per job: split it")
+        if n > o.max_lines_per_job:
+            raise invalid(f"SubmitJob has {n} lines; the limit is {o.max_lines_per_job} per job: split it")
         if req.job_id and not _JOB_ID.fullmatch(req.job_id):
-            raise invalid(f"job_id {req.job_id!r}: use 1-64 letters, digits, '_' or '-'")
-        job_id = req.job_id or derive_job_id(req)
+            raise invalid(f"job_id {req.job_id[:80]!r}: use 1-64 letters, digits, '_' or '-'")
+        self._check_name(req.name, "job name", 256)
+        self._check_name(req.default_voice, "default_voice")
+        for speaker, voice in req.speakers.items():
+            self._check_name(speaker, "speaker")
+            self._check_name(voice, f"voice of speaker {speaker!r}")
         out = req.output
+        self._check_path(out.output_dir, "output_dir")
+        job_id = req.job_id or derive_job_id(req)
         sr = out.sample_rate or 48000
         bit_depth = out.bit_depth or 16
-        subtype(bit_depth)
+        self._check_bit_depth(bit_depth)
+        DubOptions(out_dir=self.root, sample_rate=sr)  # validates the rate
         lines = []
         for i, msg in enumerate(req.lines):
             if not msg.id:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
-            self._check_text(msg.text, f"line {msg.id!r}")
-            lines.append(convert.line(msg, sr, self.root))
+            self._check_name(msg.id, f"line {i + 1}'s id")
+            where = f"line {msg.id!r}"
+            self._check_text(msg.text, where)
+            self._check_name(msg.speaker, f"{where}: speaker")
+            self._check_name(msg.voice, f"{where}: voice")
+            ln = convert.line(msg, sr, self.root)
+            self._check_extent(ln, where)
+            lines.append(ln)
         defaults = self.options.voice_map
         speakers = {**defaults.speakers, **dict(req.speakers)}
         lines = defaults.apply(lines)
@@ -257,20 +321,17 @@ class DublineService:
                              seed=req.seed, keep_going=True, output_root=self.root)
         slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
         device = self.catalog.engine(slots[0].voice.engine).capabilities.device
+        return job_id, lines, options, device
 
-        existing = self.jobs.get(job_id)
-        if existing is not None and not existing.finished:
-            return pb.SubmitJobResponse(job=existing.message(), resumed=True)
-        job = existing or JobRecord(id=job_id, spec=req, out_dir=out_dir, device=device)
-        if existing is not None:
-            job.reset_run()
-            job.spec, job.out_dir, job.device = req, out_dir, device
-        self.jobs[job_id] = job
-        self.store.save_job(job)
-        queue = self._queue(device)
-        ahead = queue.put(job, lines, options)
-        await job.emit(queued=pb.JobQueued(position=ahead, total_lines=n, device=device))
-        return pb.SubmitJobResponse(job=job.message(), resumed=existing is not None)
+    def _check_extent(self, ln, where: str) -> None:
+        """A line's slot and end are bounded: they decide how much audio (and memory) a job makes."""
+        o = self.options
+        if ln.range.duration_seconds > o.max_line_seconds:
+            raise invalid(f"{where}: its slot lasts {float(ln.range.duration_seconds):.1f} s; "
+                          f"the limit is {o.max_line_seconds} s per line")
+        if ln.range.end_seconds > o.max_timeline_seconds:
+            raise invalid(f"{where}: it ends at {float(ln.range.end_seconds):.0f} s; the timeline may last "
+                          f"{o.max_timeline_seconds} s ({o.max_timeline_seconds / 3600:g} h) at most")
 
     def _job(self, job_id: str) -> JobRecord:
         try:
@@ -288,11 +349,14 @@ class DublineService:
             yield pb.JobEvent(job_id=job.id, sequence=0, job_done=pb.JobDone(job=job.message()))
             return
         job.watchers += 1
-        seen = 0
+        job.take_claim()  # the submitter (or someone) is watching now
+        run, seen = job.run, 0
         try:
             while True:
                 async with job.changed:
-                    await job.changed.wait_for(lambda: len(job.events) > seen)
+                    await job.changed.wait_for(lambda: len(job.events) > seen or job.run != run)
+                if job.run != run:  # resubmitted after it ended: this watch followed the old run
+                    return
                 events = job.events[seen:]
                 seen += len(events)
                 for event in events:
@@ -301,37 +365,51 @@ class DublineService:
                         return
         finally:
             job.watchers -= 1
-            if job.watchers == 0 and not job.finished and not job.spec.detached:
-                log.info("last watcher of job %s left; cancelling it", job.id)
-                await self._cancel(job)
+            if job.watchers == 0 and job.run == run and not job.spec.detached:
+                await self._orphaned(job, run)
+
+    async def _orphaned(self, job: JobRecord, run: int) -> None:
+        """The last watcher left: cancel, unless a client resubmitted and has yet to watch."""
+        wait = job.claimed_for()
+        if wait > 0:
+            asyncio.get_running_loop().call_later(wait + 0.05, lambda: asyncio.ensure_future(self._recheck(job, run)))
+            return
+        if not job.finished:
+            log.info("last watcher of job %s left; cancelling it", job.id)
+        await self._cancel(job, "its last watcher went away (submit with detached: true to keep it running)")
+
+    async def _recheck(self, job: JobRecord, run: int) -> None:
+        if job.watchers == 0 and job.run == run and not job.finished:
+            await self._orphaned(job, run)
 
     async def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:
+        """Ends the job now; a line being synthesized finishes in the background, kept for a resume."""
         job = self._job(req.job_id)
-        await self._cancel(job)
-        if not job.finished:
-            # The line in flight finishes first; wait for the runner to stop.
-            async with job.changed:
-                try:
-                    await asyncio.wait_for(job.changed.wait_for(lambda: job.finished),
-                                           self.options.cancel_wait_seconds)
-                except asyncio.TimeoutError:
-                    pass
+        await self._cancel(job, "cancelled by CancelJob")
         return pb.CancelJobResponse(job=job.message())
 
-    async def _cancel(self, job: JobRecord) -> None:
+    async def _cancel(self, job: JobRecord, why: str) -> None:
         if job.finished:
             return
         job.cancel.set()
-        if job.state == pb.JOB_STATE_QUEUED:  # not started: done now; its queue skips it
-            job.state = pb.JOB_STATE_CANCELLED
-            self.store.save_job(job)
-            await job.emit(job_done=pb.JobDone(job=job.message()))
+        job.state = pb.JOB_STATE_CANCELLED
+        job.error = why
+        # The end event goes out before anything awaits: a resubmit may reset the record
+        # at the next await, and this run's end must not land in the new run's events.
+        await job.emit(job_done=pb.JobDone(job=job.message()))
+        try:
+            await asyncio.to_thread(self.store.save_job, job)
+        except Exception as e:  # the state dir is unwritable: the cancel still stands
+            log.error("job %s: cannot save its state: %s", job.id, e)
 
     async def get_job(self, req: pb.GetJobRequest) -> pb.Job:
         return self._job(req.job_id).message(with_results=True)
 
     async def get_plan(self, req: pb.GetPlanRequest) -> pb.Plan:
-        return plan_message(self._job(req.job_id), req)
+        if not 0 <= req.timeline_start_frame <= convert.MAX_FRAME:
+            raise invalid(f"timeline_start_frame {req.timeline_start_frame} is outside 0-{convert.MAX_FRAME}")
+        self._check_name(req.track_name, "track_name")
+        return await asyncio.to_thread(plan_message, self._job(req.job_id), req)
 
     async def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:
         jobs = sorted(self.jobs.values(), key=lambda j: j.created_ms)

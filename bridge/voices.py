@@ -50,6 +50,42 @@ def quality_report(audio: np.ndarray, sample_rate: int, channels: int) -> pb.Qua
     return report
 
 
+MAX_REFERENCE_SECONDS = 30
+MAX_REFERENCE_CHANNELS = 8
+
+
+def decode_reference(data: bytes, name: str) -> tuple[np.ndarray, int, int, int]:
+    """(mono float32 of at most MAX_REFERENCE_SECONDS, rate, channels, frames in the file).
+
+    Decoded block by block, so a small compressed file of hours of audio costs at most 30 s
+    of memory, not what its header claims.
+    """
+    try:
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise InputError(f"reference audio for {name!r} cannot be read ({e}); send WAV or FLAC") from e
+    with f:
+        sr, channels, total = f.samplerate, f.channels, f.frames
+        if not 8000 <= sr <= 192000:
+            raise invalid(f"reference audio for {name!r} is at {sr} Hz; use 8000-192000 Hz")
+        if not 1 <= channels <= MAX_REFERENCE_CHANNELS:
+            raise invalid(f"reference audio for {name!r} has {channels} channels; at most {MAX_REFERENCE_CHANNELS}")
+        limit = MAX_REFERENCE_SECONDS * sr
+        blocks, got = [], 0
+        try:
+            for block in f.blocks(blocksize=sr, dtype="float32", always_2d=True):
+                take = block[: limit - got]
+                blocks.append(take.mean(axis=1))
+                got += len(take)
+                if got >= limit:
+                    break
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise InputError(f"reference audio for {name!r} is damaged ({e})") from e
+    if got == 0:
+        raise invalid(f"reference audio for {name!r} is empty")
+    return np.concatenate(blocks), sr, channels, max(total, got)
+
+
 class VoiceRegistry:
     """User voices over the catalog's built-in ones; ``voices.json`` + ``voices/<name>.wav``."""
 
@@ -85,14 +121,11 @@ class VoiceRegistry:
             raise invalid(f"voice name {req.name!r}: use 1-64 letters, digits, '.', '_' or '-'")
         if req.name in self.builtin:
             raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, f"{req.name!r} is a built-in voice")
-        try:
-            audio, sr = sf.read(io.BytesIO(audio_bytes), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise InputError(f"reference audio for {req.name!r} cannot be read ({e}); send WAV or FLAC") from e
-        if len(audio) == 0:
-            raise invalid(f"reference audio for {req.name!r} is empty")
-        mono = audio.mean(axis=1)
-        report = quality_report(mono, sr, audio.shape[1])
+        mono, sr, channels, total = decode_reference(audio_bytes, req.name)
+        report = quality_report(mono, sr, channels)
+        if total > len(mono):
+            report.warnings.append(f"reference is {total / sr:.1f} s; only the first {MAX_REFERENCE_SECONDS} s "
+                                   f"were kept")
         path = self.dir / f"{req.name}.wav"
         write_wav(path, mono, sr, 24)
         if not cloning:

@@ -86,6 +86,7 @@ class LineFailed:
     total: int
     line: Line
     error: str
+    cause: DublineError | None = None  # the error itself, so the daemon can map it to a status code
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
             if not options.keep_going:
                 raise located from e
             failures.append((slot.line, str(located)))
-            yield LineFailed(index, total, slot.line, str(located))
+            yield LineFailed(index, total, slot.line, str(located), located)
             continue
         results.append(result)
         yield LineDone(index, total, result)

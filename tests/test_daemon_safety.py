@@ -39,14 +39,18 @@ def test_loopback_by_default_and_loud_otherwise(tmp_path, caplog):
     assert ServerOptions().host == "127.0.0.1"
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    from dubline.bridge.server import ServeError
+
+    with pytest.raises(ServeError, match="--allow-remote"):
+        RunningDaemon(tmp_path / "refused", host="0.0.0.0", bridge_port=None)
     with caplog.at_level(logging.WARNING, logger="dubline.bridge.server"):
-        d = RunningDaemon(tmp_path, host="0.0.0.0", bridge_port=None)
+        d = RunningDaemon(tmp_path, host="0.0.0.0", bridge_port=None, allow_remote=True)
         d.stop()
     assert any("NOT LOOPBACK" in r.getMessage() for r in caplog.records)
 
 
 def test_origins():
-    assert origin_allowed(None) and origin_allowed("null") and origin_allowed("uxp://x")
+    assert origin_allowed(None) and origin_allowed("uxp://x") and not origin_allowed("null")
     assert origin_allowed("http://localhost:8080") and origin_allowed("http://[::1]:1")
     assert not origin_allowed("https://evil.example") and not origin_allowed("http://localhost.evil.example")
 

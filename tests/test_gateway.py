@@ -110,7 +110,8 @@ def test_bridge_errors_map_to_http_status(daemon):
 
 def test_origin_is_checked_for_browser_like_clients(daemon):
     assert call(daemon, "ListVoices", {}, headers={"Origin": "https://evil.example"})[0] == 403
-    for ok in ("http://localhost:3000", "http://127.0.0.1", "uxp://com.dubline.panel", "null"):
+    assert call(daemon, "ListVoices", {}, headers={"Origin": "null"})[0] == 403  # any sandboxed page sends it
+    for ok in ("http://localhost:3000", "http://127.0.0.1", "uxp://com.dubline.panel"):
         status, reply = call(daemon, "ListVoices", {}, headers={"Origin": ok})
         assert status == 200 and "en-joe" in [v["name"] for v in reply["voices"]], ok
     # DNS rebinding: a loopback listener answers only loopback Host names

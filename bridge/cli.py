@@ -14,6 +14,7 @@ from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
+from dubline.bridge.usage import UsageError, check_render_args, check_voices
 
 log = logging.getLogger("dubline")
 
@@ -130,6 +131,7 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
+    check_render_args(args, remote=bool(args.server))
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
     lines = read_srt(args.file, srt)
     if args.fps:
@@ -141,6 +143,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
     options, catalog = dub_options(args), dub_catalog(args)
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
+    check_voices(args, catalog)
     timeline_cmds.run_srt(args, lines, options, catalog)
     return 0
 
@@ -216,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = getattr(e, "problems", None) or [e]
         for problem in problems:
             print(f"dubline: error: {problem}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, UsageError) else 1
     except KeyboardInterrupt:
         print("dubline: interrupted", file=sys.stderr)
         return 130

@@ -17,6 +17,7 @@ from dubline.core.otio_write import FORMATS, PlacedStem, dub_timeline, write_tim
 from dubline.core.render import DubOptions
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
+from dubline.bridge.usage import DELIVERY_NAMES, check_render_args, check_voices, format_list
 
 
 def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> None:
@@ -34,14 +35,6 @@ def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> Non
                    help="integrated loudness target for --deliver in LUFS (-23 EBU R128, -16 web)")
 
 
-def _formats(text: str, known) -> list[str]:
-    names = [f.strip() for f in (text or "").split(",") if f.strip()]
-    unknown = [f for f in names if f not in known]
-    if unknown:
-        raise InputError(f"unknown format(s) {', '.join(unknown)} (known: {', '.join(known)})")
-    return names
-
-
 def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo) -> DubOptions:
     cache = None if args.no_cache else (args.cache_dir or default_audio_cache())
     return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
@@ -50,7 +43,7 @@ def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo
 def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
     """Timeline files and delivery files beside the rendered stems."""
     out = Path(args.out)
-    formats = _formats(args.timeline, FORMATS)
+    formats = format_list("--timeline", args.timeline, FORMATS)
     if formats and info is None:
         raise InputError("--timeline needs the timeline's frame rate: give --fps")
     if formats and info is not None:
@@ -61,10 +54,11 @@ def export(report, lines, info: TimelineInfo | None, args, source_timeline=None)
         timeline = dub_timeline(stems, info, label, source_timeline)
         for f in write_timeline(timeline, out, "dub", formats):
             print(f"timeline -> {f}")
-    deliveries = _formats(args.deliver, ENCODINGS)
+    deliveries = format_list("--deliver", args.deliver, DELIVERY_NAMES)
     if deliveries:
+        encodings = tuple(f for f in deliveries if f in ENCODINGS)  # "wav": dialogue.wav alone
         done = deliver(report.track, out / "delivery",
-                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)))
+                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), encodings))
         n = done.normalised
         if n is not None:
             print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "
@@ -80,12 +74,15 @@ def _read_options(args) -> OtioReadOptions:
 def cmd_otio(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
+    check_render_args(args)
+    catalog = dub_catalog(args)
+    check_voices(args, catalog)
     timeline = load_timeline(args.file)
     found = lines_from_timeline(timeline, _read_options(args), Path(args.file))
     print(f"{len(found.lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
     options = with_cache(dub_options(args), args, found.info)
-    report = run_dub(found.lines, options, dub_catalog(args), quiet=args.quiet)
+    report = run_dub(found.lines, options, catalog, quiet=args.quiet)
     export(report, found.lines, options.timeline, args, timeline)
     return 0
 
@@ -93,12 +90,15 @@ def cmd_otio(args: argparse.Namespace) -> int:
 def cmd_conform(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
+    check_render_args(args)
+    catalog = dub_catalog(args)
+    check_voices(args, catalog)
     read = _read_options(args)
     old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
     timeline = load_timeline(args.new)
     new = lines_from_timeline(timeline, read, Path(args.new))
     options = with_cache(dub_options(args), args, new.info)
-    passes = conform_pass(old.lines, new.lines, options, dub_catalog(args))
+    passes = conform_pass(old.lines, new.lines, options, catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
     print(changes.summary())

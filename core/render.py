@@ -108,6 +108,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
         raise InputError("no lines to dub")
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
     problems, seen, names, slots = [], set(), set(), []
+    voice_problems: dict[str, list[dict[str, Any]]] = {}
     for i, line in enumerate(ordered):
         where: dict[str, Any] = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
         if line.id in seen:
@@ -123,7 +124,9 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
             voice = catalog.for_line(line, options.voice, dict(options.speakers))
             catalog.engine(voice.engine).check(line.text)
         except DublineError as e:
-            problems.append(Problem(str(e), **where))
+            # One problem per distinct voice error, not per cue: "--voice nobody" on a
+            # 500-line file is one mistake.
+            voice_problems.setdefault(str(e), []).append(where)
             continue
         name = stem_name(line.id)
         if name in names:
@@ -131,6 +134,12 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
         names.add(name)
         gap = max(0, nxt - end) if nxt is not None else 10**9
         slots.append(Slot(line, voice, start, end, gap, options.out_dir / "lines" / f"{name}.wav"))
+    for message, places in voice_problems.items():
+        if len(places) == 1:
+            problems.append(Problem(message, **places[0]))
+        else:
+            cues = ", ".join(str(p["cue"]) for p in places[:5]) + (", ..." if len(places) > 5 else "")
+            problems.append(Problem(f"{message} ({len(places)} lines: cues {cues})", file=places[0]["file"]))
     if problems:
         raise InputError(problems)
     return slots

@@ -1,0 +1,137 @@
+"""Checks of a rendering command's options, made before any line is read or synthesized.
+
+A mistyped option must cost the user nothing: every value the CLI can check on its own
+(format names, rates, timecodes, the output folder, the fit range) is checked here, so a
+run that would fail at its end fails in its first second instead. Mistakes in the command
+line are ``UsageError`` (exit code 2, like argparse's own); mistakes in the files it names
+stay ``InputError`` (exit code 1).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dubline.core.deliver import ENCODINGS
+from dubline.core.errors import DublineError, InputError, Problem
+from dubline.core.fit import FitPolicy
+from dubline.core.otio_write import FORMATS
+from dubline.core.timebase import FrameRate
+from dubline.core.timeline_info import check_rate
+
+# ``--deliver wav`` asks for dialogue.wav alone, which every delivery writes anyway.
+DELIVERY_NAMES = ("wav", *ENCODINGS)
+
+
+class UsageError(InputError):
+    """The command line itself is wrong: an unknown name, a bad value, options that clash.
+
+    An ``InputError`` whose input is the command line; the CLI exits with 2 for it."""
+
+
+def format_list(option: str, text: str | None, known) -> list[str]:
+    """Comma-separated names of ``option``, each one of ``known``."""
+    names = [f.strip() for f in (text or "").split(",") if f.strip()]
+    unknown = [f for f in names if f not in known]
+    if unknown:
+        raise UsageError(f"{option}: unknown format{'s' * (len(unknown) > 1)} {', '.join(unknown)} "
+                         f"(known: {', '.join(known)})")
+    return names
+
+
+def frame_rate(option: str, text: str) -> FrameRate:
+    """A supported frame rate given on the command line."""
+    try:
+        rate = FrameRate.parse(text)
+        check_rate(rate.fps, option)
+    except InputError as e:
+        raise UsageError(f"{option} {text!r}: {e}" if option not in str(e) else str(e)) from None
+    return rate
+
+
+def output_folder(out: Path) -> None:
+    """``-o`` must be a folder or not exist yet (no file on the way to it)."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is a file" if p == out else f"is inside {p}, which is a file"
+                raise UsageError(f"-o {out} {what}; give a folder for the outputs")
+            return
+
+
+def check_render_args(args: argparse.Namespace, remote: bool = False) -> None:
+    """Every option of ``srt``/``otio``/``conform`` that can be checked without reading input.
+
+    Raises one ``UsageError`` listing every mistake found (one line each), or an
+    ``InputError`` for a file an option names that is not there. ``remote``: the outputs
+    are written by a daemon, relative to its output root, so the local file system says
+    nothing about ``-o``.
+    """
+    problems: list[str] = []
+
+    def check(fn, *a):
+        try:
+            return fn(*a)
+        except UsageError as e:
+            problems.extend(str(p) for p in e.problems)
+            return None
+
+    if not remote:
+        check(output_folder, Path(args.out))
+    if not 8000 <= args.sample_rate <= 192000:
+        problems.append(f"--sample-rate {args.sample_rate}: use 8000-192000 Hz (48000 for video)")
+    try:
+        FitPolicy(min_factor=args.min_factor, max_factor=args.max_factor, max_stretch=args.max_stretch)
+    except InputError as e:
+        problems.append(f"--min-factor/--max-factor/--max-stretch: {e}")
+    for pair in args.speaker:
+        name, sep, voice = pair.partition("=")
+        if not sep or not name or not voice:
+            problems.append(f"--speaker expects NAME=VOICE, got {pair!r}")
+    fps_text = getattr(args, "fps", None)
+    fps = check(frame_rate, "--fps", fps_text) if fps_text else None
+    timeline = check(format_list, "--timeline", getattr(args, "timeline", ""), FORMATS)
+    check(format_list, "--deliver", getattr(args, "deliver", ""), DELIVERY_NAMES)
+    start = getattr(args, "start", None)
+    if start is not None and fps_text is None:
+        problems.append("--start needs --fps (the timeline's frame rate)")
+    elif start is not None and fps is not None:
+        try:
+            fps.frames(start)
+        except InputError as e:
+            problems.append(f"--start {start!r}: {e}")
+    if timeline and fps_text is None and getattr(args, "command", "") == "srt":
+        problems.append("--timeline needs --fps (the timeline's frame rate)")
+    loudness = getattr(args, "loudness", None)
+    if loudness is not None and not -70 <= loudness <= -5:
+        problems.append(f"--loudness {loudness}: give a target in LUFS between -70 and -5 "
+                        "(-23 broadcast, -16 web)")
+    cache_dir = getattr(args, "cache_dir", None)
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        problems.append(f"--cache-dir {cache_dir} is a file; give a folder")
+    if problems:
+        raise UsageError([Problem(p) for p in problems])
+    for option in ("readings", "voices"):
+        path = getattr(args, option, None)
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"--{option} {path}: no such file")
+    model_dir = getattr(args, "model_dir", None)
+    if model_dir is not None and not Path(model_dir).is_dir():
+        raise InputError(f"--model-dir {model_dir}: no such folder (the IndexTTS-2 checkpoint folder)")
+
+
+def check_voices(args: argparse.Namespace, catalog) -> None:
+    """``--voice`` and ``--speaker`` name voices the catalog has (one error, not one per line)."""
+    from dubline.core.catalog import AUTO
+
+    named = [("--voice", args.voice)] if args.voice != AUTO else []
+    named += [("--speaker", pair.partition("=")[2]) for pair in args.speaker]
+    problems = []
+    for option, name in named:
+        if name == AUTO:
+            continue
+        try:
+            catalog.voice(name)
+        except DublineError as e:
+            problems.append(Problem(f"{option} {name}: {e}"))
+    if problems:
+        raise UsageError(problems)

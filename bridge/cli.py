@@ -221,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="store the clip even if the check finds errors")
     a.set_defaults(func=cmd_voices_add)
 
+    from .cache_cmds import add_parser as add_cache_parser
     from .remote import add_serve_parser
+
+    add_cache_parser(sub)
 
     add_serve_parser(sub)
     return parser

@@ -35,9 +35,13 @@ def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> Non
                    help="integrated loudness target for --deliver in LUFS (-23 EBU R128, -16 web)")
 
 
+def cache_folder(args: argparse.Namespace) -> Path | None:
+    """The synthesis cache every rendering subcommand uses unless told --no-cache."""
+    return None if args.no_cache else (args.cache_dir or default_audio_cache())
+
+
 def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo) -> DubOptions:
-    cache = None if args.no_cache else (args.cache_dir or default_audio_cache())
-    return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
+    return replace(options, cache_dir=cache_folder(args), timeline=replace(info, sample_rate=options.sample_rate))
 
 
 def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
@@ -173,8 +177,7 @@ def run_srt(args, lines, options: DubOptions, catalog) -> None:
 
     info = srt_timeline(args, lines, options)
     if info is None:
-        run_dub(lines, replace(options, cache_dir=None if args.no_cache else args.cache_dir), catalog,
-                quiet=args.quiet)
+        run_dub(lines, replace(options, cache_dir=cache_folder(args)), catalog, quiet=args.quiet)
         return
     options = with_cache(options, args, info)
     report = run_dub(lines, options, catalog, quiet=args.quiet)

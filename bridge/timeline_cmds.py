@@ -3,7 +3,7 @@ options ``srt`` shares with them. Registered from ``cli.build_parser``."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dubline.core.cache import default_audio_cache
@@ -20,11 +20,12 @@ from dubline.core.timeline_info import TimelineInfo
 from dubline.bridge.usage import DELIVERY_NAMES, check_render_args, check_voices, format_list
 
 
-def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> None:
+def add_output_options(p: argparse.ArgumentParser, timeline_default: str | None,
+                       timeline_note: str = "") -> None:
     """Cache, timeline export and delivery options for every rendering subcommand."""
     p.add_argument("--timeline", default=timeline_default,
                    help=f"timeline files to write, comma-separated from {','.join(FORMATS)} "
-                        f"(default: {timeline_default or 'none'})")
+                        f"(default: {timeline_note or timeline_default or 'none'})")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help=f"synthesis cache (default: {default_audio_cache()})")
     p.add_argument("--no-cache", action="store_true", help="synthesize everything afresh")
@@ -91,17 +92,53 @@ def cmd_otio(args: argparse.Namespace) -> int:
     return 0
 
 
+# Inputs read as subtitles; anything else goes to OpenTimelineIO's adapters (.otio, FCP 7
+# .xml, .edl, ...).
+SUBTITLE_SUFFIXES = (".srt",)
+
+
+@dataclass
+class ConformInput:
+    """One side of a conform: its lines, its clock, and the OTIO timeline it came from."""
+
+    lines: list
+    info: TimelineInfo | None  # None: a subtitle file read without --fps
+    timeline: object | None
+
+
+def read_conform_input(path: Path, args: argparse.Namespace) -> ConformInput:
+    """Lines from any input Dubline reads: a subtitle file or a timeline."""
+    from dubline.core.sniff import require_text
+    from dubline.core.snap import snap_to_frames
+    from dubline.core.srt import SrtOptions, read_srt
+
+    if Path(path).suffix.lower() in SUBTITLE_SUFFIXES:
+        require_text(path)
+        lines = read_srt(path, SrtOptions())
+        if not args.fps:
+            return ConformInput(lines, None, None)
+        rate = FrameRate.parse(args.fps)
+        return ConformInput(snap_to_frames(lines, rate),
+                            TimelineInfo.at(Path(path).stem, rate, "00:00:00:00", args.sample_rate), None)
+    timeline = load_timeline(path)
+    found = lines_from_timeline(timeline, _read_options(args), Path(path))
+    return ConformInput(found.lines, found.info, timeline)
+
+
 def cmd_conform(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
-    check_render_args(args)
+    subtitles_only = Path(args.new).suffix.lower() in SUBTITLE_SUFFIXES
+    if args.timeline is None:  # timelines of a timeline; none of subtitles unless asked (needs --fps)
+        args.timeline = "" if subtitles_only else "otio,fcp7"
+    check_render_args(args, clock_from_fps=subtitles_only)
     catalog = dub_catalog(args)
     check_voices(args, catalog)
-    read = _read_options(args)
-    old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
-    timeline = load_timeline(args.new)
-    new = lines_from_timeline(timeline, read, Path(args.new))
-    options = with_cache(dub_options(args), args, new.info)
+    old = read_conform_input(args.old, args)
+    new = read_conform_input(args.new, args)
+    options = dub_options(args)
+    options = (with_cache(options, args, new.info) if new.info is not None
+               else replace(options, cache_dir=cache_folder(args)))
     passes = conform_pass(old.lines, new.lines, options, catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
@@ -113,7 +150,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
               f"reused {report.cache['fitted_hits']}")
     for name in sorted(before - {Path(r.file).name for r in report.lines}):
         print(f"removed lines/{name}")
-    export(report, new.lines, options.timeline, args, timeline)
+    export(report, new.lines, options.timeline, args, new.timeline)
     return 0
 
 
@@ -139,11 +176,11 @@ def add_parsers(sub, add_dub_options) -> None:
     p.set_defaults(func=cmd_otio)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
-    p.add_argument("old", type=Path)
-    p.add_argument("new", type=Path)
+    p.add_argument("old", type=Path, help="the cut dubbed before: a timeline (.otio, FCP 7 .xml, .edl) or an .srt")
+    p.add_argument("new", type=Path, help="the new cut, in any of the same forms")
     add_dub_options(p)
     add_timeline_read_options(p)
-    add_output_options(p, "otio,fcp7")
+    add_output_options(p, None, "otio,fcp7 for a timeline; none for subtitles")
     p.set_defaults(func=cmd_conform)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")

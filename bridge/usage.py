@@ -58,14 +58,17 @@ def output_folder(out: Path) -> None:
             return
 
 
-def check_render_args(args: argparse.Namespace, remote: bool = False) -> None:
+def check_render_args(args: argparse.Namespace, remote: bool = False, clock_from_fps: bool | None = None) -> None:
     """Every option of ``srt``/``otio``/``conform`` that can be checked without reading input.
 
     Raises one ``UsageError`` listing every mistake found (one line each), or an
     ``InputError`` for a file an option names that is not there. ``remote``: the outputs
     are written by a daemon, relative to its output root, so the local file system says
-    nothing about ``-o``.
+    nothing about ``-o``. ``clock_from_fps``: the input has no frame rate of its own
+    (subtitles), so writing timelines needs ``--fps`` (default: for ``srt``).
     """
+    if clock_from_fps is None:
+        clock_from_fps = getattr(args, "command", "") == "srt"
     problems: list[str] = []
 
     def check(fn, *a):
@@ -99,7 +102,7 @@ def check_render_args(args: argparse.Namespace, remote: bool = False) -> None:
             fps.frames(start)
         except InputError as e:
             problems.append(f"--start {start!r}: {e}")
-    if timeline and fps_text is None and getattr(args, "command", "") == "srt":
+    if timeline and fps_text is None and clock_from_fps:
         problems.append("--timeline needs --fps (the timeline's frame rate)")
     loudness = getattr(args, "loudness", None)
     if loudness is not None and not -70 <= loudness <= -5:

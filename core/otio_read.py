@@ -11,6 +11,7 @@ failing that the text is the clip's name, or the marker's comment, or its name.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "dubline"
 OUTPUT_TRACK_PREFIX = "Dubline - "
+# Prefix of the JSON line metadata otio_write puts in a clip's FCP 7 master comment 4.
+FCP_COMMENT_TAG = "dubline "
 # Default dialogue tracks: names like "Dialogue", "DX", "Subtitles", "Captions".
 DIALOGUE_TRACK = re.compile(r"dialog|subtitle|caption|\bdx\b", re.IGNORECASE)
 _MEDIA_NAME = re.compile(r"\.(wav|aiff?|mp3|m4a|aac|flac|mov|mp4|mxf|r3d|braw|ari|dng)$", re.I)
@@ -186,8 +189,15 @@ def _dialogue_tracks(timeline, options: OtioReadOptions, path: Path | None) -> l
             raise InputError(Problem(f"no track named {options.track!r} (tracks: {names})",
                                      file=path))
         return chosen
-    return [t for t in tracks if DIALOGUE_TRACK.search(t.name or "")
-            and not (t.name or "").startswith(OUTPUT_TRACK_PREFIX)]
+    dialogue = [t for t in tracks if DIALOGUE_TRACK.search(t.name or "")
+                and not (t.name or "").startswith(OUTPUT_TRACK_PREFIX)]
+    if dialogue:
+        return dialogue
+    # A timeline Dubline wrote (dub.otio, dub.xml) has only its output track: its clips carry
+    # each line's id and text, so it reads back as the lines it was made from. (FCP 7 XML
+    # loses the track's name: an unnamed track whose clips carry our text is read too.)
+    return [t for t in tracks if (t.name or "").startswith(OUTPUT_TRACK_PREFIX)
+            or (not t.name and any(_ours(c).get("text") for c in _clips_in(t)))]
 
 
 class _Reader:
@@ -232,7 +242,9 @@ class _Reader:
     def _marker(self, marker, owner, top_level: bool = False) -> None:
         self.result.markers_read += 1
         md = _ours(marker)
-        text = str(md.get("text") or marker.comment or marker.name or "").strip()
+        # FCP 7 XML (Premiere's sequence markers) carries the comment as fcp_xml metadata.
+        fcp_comment = (marker.metadata.get("fcp_xml") or {}).get("comment") if marker.metadata else None
+        text = str(md.get("text") or marker.comment or fcp_comment or marker.name or "").strip()
         if not text:
             self.result.skipped.append(f"marker at {marker.marked_range.start_time} has no text")
             return
@@ -303,7 +315,18 @@ def _clips_in(composition) -> Iterator:
 
 def _ours(item) -> dict:
     md = item.metadata.get(NAMESPACE) if item.metadata else None
-    return dict(md) if md else {}
+    if md:
+        return dict(md)
+    # Read back from FCP 7 XML, which keeps only the master comments Dubline wrote.
+    comment = ((item.metadata.get("fcp_xml") or {}).get("comments") or {}).get("mastercomment4") \
+        if item.metadata else None
+    if isinstance(comment, str) and comment.startswith(FCP_COMMENT_TAG):
+        try:
+            md = json.loads(comment[len(FCP_COMMENT_TAG):])
+        except ValueError:
+            return {}
+        return dict(md) if isinstance(md, dict) else {}
+    return {}
 
 
 def _opt_str(value) -> str | None:

@@ -179,12 +179,17 @@ def cmd_voices_add(args: argparse.Namespace) -> int:
     from dubline.core.reference import check_reference
     from dubline.core.voices import VoiceStore
 
+    store = VoiceStore()
+    try:  # a name that cannot be used is a mistake in the command, found before any reading
+        store.check_name(args.name, replace=args.force)
+    except VoiceError as e:
+        raise UsageError(str(e)) from None
     report = check_reference(args.file)
     print(report.summary())
     if report.errors and not args.force:
         print(f"voice {args.name!r} not added (fix the errors above, or --force)", file=sys.stderr)
         return 1
-    voice, _ = VoiceStore().add(args.name, args.file, language=args.language, force=args.force)
+    voice, _ = store.add(args.name, args.file, language=args.language, force=args.force)
     print(f"added voice {voice.name!r} ({voice.engine}) -> {voice.reference}")
     return 0
 
@@ -215,10 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_voices)
     voices_sub = p.add_subparsers(dest="voices_command")
     a = voices_sub.add_parser("add", help="check a 5-15 s reference clip and store it as a cloned voice")
-    a.add_argument("name")
-    a.add_argument("file", type=Path)
+    a.add_argument("name", help="the new voice's name (letters, digits, '-', '_'; not a built-in voice)")
+    a.add_argument("file", type=Path, help="5-15 s of one speaker (WAV or FLAC, 16 kHz or more)")
     a.add_argument("--language", default="", help="language of the voice (zh, en, ...)")
-    a.add_argument("--force", action="store_true", help="store the clip even if the check finds errors")
+    a.add_argument("--force", action="store_true",
+                   help="replace a stored voice of the same name, and store the clip even if the check finds errors")
     a.set_defaults(func=cmd_voices_add)
 
     from .cache_cmds import add_parser as add_cache_parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dubline.core.catalog import AUTO, Catalog, zhtts_loader
@@ -12,7 +13,7 @@ from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.sniff import require_text
 from dubline.core.snap import snap_to_frames
-from dubline.core.srt import SrtOptions, read_srt
+from dubline.core.srt import SrtOptions, read_srt_noted
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
 from dubline.bridge.usage import UsageError, check_remote_args, check_render_args, check_voices
@@ -89,7 +90,16 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
         raise RuntimeError("the dub ended without a report")
     s = report.summary()
     methods = ", ".join(f"{k} {v}" for k, v in sorted(s["methods"].items()))
-    print(f"{s['lines']} lines -> {report.track} ({methods}; flagged {s['flagged']}, failed {s['failed']})")
+    print(f"{s['lines']} lines -> {report.track} ({methods}; padded {s['padded']}, failed {s['failed']})")
+    listen = s["listen"]
+    if listen:
+        shown = ", ".join(f"{item['id']} ({item['reason'].replace('_', ' ')})" for item in listen[:20])
+        more = f", ... (+{len(listen) - 20}; all in report.json)" if len(listen) > 20 else ""
+        print(f"{len(listen)} line{'s' * (len(listen) > 1)} need{'s' * (len(listen) == 1)} a listen: {shown}{more}")
+    else:
+        print("no line needs a listen")
+    if s["input_dropped"] or s["input_fixed"]:
+        print(f"input: {s['input_dropped']} cue(s) dropped, {s['input_fixed']} fixed (listed in report.json)")
     return report
 
 
@@ -117,8 +127,6 @@ def _indextts2_options_type():
 
 def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
     """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
-    from dataclasses import replace
-
     from dubline.core.catalog import indextts2_loader
     from dubline.core.paths import cache_dir
     from dubline.core.voices import VoiceStore, read_voice_map
@@ -151,7 +159,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
         check_remote_args(args)
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
     require_text(args.file)
-    lines = read_srt(args.file, srt)
+    lines, notes = read_srt_noted(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
     if args.server:
@@ -159,6 +167,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
 
         return run_remote(lines, args, args.server)
     options, catalog = dub_options(args), dub_catalog(args)
+    options = replace(options, input_notes=tuple(n.to_dict() for n in notes))
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
     check_voices(args, catalog)

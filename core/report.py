@@ -25,7 +25,11 @@ class LineResult:
     warnings: tuple[str, ...] = ()
     sha256: str = ""
     speaker: str | None = None
-    flag: str | None = None  # too_long | too_short
+    # Set when a person should listen to the line: too_long (compressed past the policy, or
+    # cut), reading (the text front end could not read part of it), cut (the model stopped
+    # early). A slot longer than the speech is not a problem: that line is ``padded``.
+    flag: str | None = None
+    padded: bool = False  # the speech is shorter than its slot; silence fills the rest
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -42,6 +46,13 @@ class DubReport:
     lines: list[LineResult]
     failed: list[dict] = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # CacheStats when a cache was used
+    # What the reader dropped or trimmed under --on-error skip/fix (InputNote.to_dict()).
+    input: list[dict] = field(default_factory=list)
+
+    def listen(self) -> list[dict]:
+        """The lines a person should listen to (flagged or failed), in timeline order."""
+        flagged = [{"id": r.id, "reason": r.flag} for r in self.lines if r.flag]
+        return flagged + [{"id": f["id"], "reason": "failed"} for f in self.failed]
 
     def summary(self) -> dict:
         methods: dict[str, int] = {}
@@ -51,6 +62,10 @@ class DubReport:
             "lines": len(self.lines),
             "failed": len(self.failed),
             "flagged": sum(1 for r in self.lines if r.flag),
+            "padded": sum(1 for r in self.lines if r.padded),
+            "listen": self.listen(),
+            "input_dropped": sum(1 for n in self.input if n.get("action") == "dropped"),
+            "input_fixed": sum(1 for n in self.input if n.get("action") != "dropped"),
             "methods": methods,
         }
 
@@ -62,6 +77,7 @@ class DubReport:
             "summary": self.summary(),
             "lines": [r.to_dict() for r in self.lines],
             "failed": self.failed,
+            "input": self.input,
             **({"cache": self.cache} if self.cache else {}),
         }
 

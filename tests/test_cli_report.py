@@ -1,0 +1,53 @@
+"""The report's flags mean "a person should listen" (issue 16), through the console script.
+
+A one-word cue in a long slot is padded, not flagged; a line too long for its slot is
+flagged and listed in the CLI summary; --on-error fix says which cues it dropped and which
+it trimmed, on the terminal and in report.json.
+"""
+import json
+
+from cli_door import dubline
+
+SRT = """1
+00:00:01,000 --> 00:00:03,000
+Yes.
+
+2
+00:00:03,500 --> 00:00:05,000
+We should go now, before the light fails.
+
+3
+00:00:04,800 --> 00:00:06,000
+Agreed.
+
+4
+00:00:06,500 --> 00:00:06,550
+No.
+
+5
+00:00:07,000 --> 00:00:07,600
+This line has far too many words to fit in the tiny slot it was given here.
+"""
+
+
+def test_flags_padding_and_fixes_are_reported_for_what_they_are(tmp_path):
+    (tmp_path / "scene.srt").write_text(SRT)
+    r = dubline("-q", "srt", "scene.srt", "-o", "out", "--on-error", "fix", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_id = {ln["id"]: ln for ln in report["lines"]}
+
+    # padded, not flagged
+    assert by_id["1"]["padded"] is True and by_id["1"]["flag"] is None
+    # too long: flagged, and the summary names it as the one line to listen to
+    assert by_id["5"]["flag"] == "too_long"
+    assert report["summary"]["listen"] == [{"id": "5", "reason": "too_long"}]
+    assert "1 line needs a listen: 5 (too long)" in r.stdout
+
+    # cue 4 was dropped (never "fixed"); cue 2 was trimmed to cue 3's start
+    warnings = [ln for ln in r.stderr.splitlines() if "cue 4" in ln]
+    assert warnings and all("(dropped)" in ln and "fixed" not in ln for ln in warnings)
+    assert "4" not in by_id
+    actions = {n["cue"]: n["action"] for n in report["input"]}
+    assert actions["4"] == "dropped" and actions["2"].startswith("trimmed")
+    assert by_id["2"]["end_sample"] == 4.8 * 48000

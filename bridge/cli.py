@@ -37,8 +37,10 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", default=AUTO, help="voice for lines without a speaker mapping (default: auto)")
     p.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
                    help="voice for one speaker; repeatable")
-    p.add_argument("--sample-rate", type=int, default=48000)
-    p.add_argument("--bit-depth", type=int, choices=(16, 24), default=16)
+    p.add_argument("--sample-rate", type=int, default=48000,
+                   help="output sample rate in Hz (default %(default)s; 8000-192000)")
+    p.add_argument("--bit-depth", type=int, choices=(16, 24), default=16,
+                   help="output sample size in bits (default %(default)s)")
     p.add_argument("--min-factor", type=float, default=FitPolicy.min_factor,
                    help="shortest native fit, as a share of natural length (default %(default)s)")
     p.add_argument("--max-factor", type=float, default=FitPolicy.max_factor,
@@ -48,7 +50,8 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--borrow-gap", action="store_true", help="let a long line run into the silence after it")
     p.add_argument("--no-squeeze", action="store_true",
                    help="cut lines that are still too long instead of compressing them")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="synthesis seed: the same text, voice and seed give the same audio (default %(default)s)")
     p.add_argument("--keep-going", action="store_true", help="report a failed line and go on")
     p.add_argument("--latin", choices=("english", "spell", "error"), default="english",
                    help="Latin words in Chinese lines: read by the English voice and stitched in "
@@ -203,14 +206,25 @@ def cmd_voices_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dubline")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dubline", description="Dub timed dialogue to sample-exact audio.")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log what happens (INFO), including the speech runtimes' own messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("srt", help="dub an SRT subtitle file")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the subtitle file (.srt)")
     add_dub_options(p)
     p.add_argument("--fps", help="snap cues to this frame rate's grid (e.g. 24000/1001, 25, 29.97 DF)")
     p.add_argument("--encoding", help="subtitle text encoding (default: detect)")

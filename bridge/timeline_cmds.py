@@ -169,7 +169,7 @@ def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub, add_dub_options) -> None:
     p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the timeline: .otio, FCP 7 .xml, or any format OpenTimelineIO reads")
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
@@ -184,9 +184,10 @@ def add_parsers(sub, add_dub_options) -> None:
     p.set_defaults(func=cmd_conform)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")
-    p.add_argument("video", type=Path)
+    p.add_argument("video", type=Path, help="the video whose picture is kept (copied, never re-encoded)")
     p.add_argument("dub", type=Path, help="an output folder (its track.wav) or an audio file")
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="the video file to write (.mp4, .mov, .mkv); not the input video")
     p.add_argument("--mode", choices=MODES, default="add",
                    help="add a new audio stream (default), replace the original, or mix with it")
     p.add_argument("--original-gain", type=float, default=-12.0,

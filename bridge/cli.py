@@ -13,7 +13,7 @@ from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.sniff import require_text
 from dubline.core.snap import snap_to_frames
-from dubline.core.srt import SrtOptions, read_srt_noted
+from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
 from dubline.bridge.usage import UsageError, check_remote_args, check_render_args, check_voices
@@ -101,8 +101,6 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
         print(f"{len(listen)} line{'s' * (len(listen) > 1)} need{'s' * (len(listen) == 1)} a listen: {shown}{more}")
     else:
         print("no line needs a listen")
-    if s["input_dropped"] or s["input_fixed"]:
-        print(f"input: {s['input_dropped']} cue(s) dropped, {s['input_fixed']} fixed (listed in report.json)")
     return report
 
 
@@ -136,6 +134,9 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
 
     if args.model_dir:
         IndexTTS2Options = _indextts2_options_type()
+        from dubline.core.engines.indextts_layout import resolve_layout
+
+        resolve_layout(args.model_dir)  # every missing file, once, before any line is read
         opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
                                 min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
                                 cache_dir=cache_dir() / "conditioning")
@@ -162,7 +163,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
         check_remote_args(args)
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
     require_text(args.file)
-    lines, notes = read_srt_noted(args.file, srt)
+    lines = read_srt(args.file, srt)
     if args.fps:
         lines = snap_to_frames(lines, FrameRate.parse(args.fps))
     if args.server:
@@ -170,7 +171,6 @@ def cmd_srt(args: argparse.Namespace) -> int:
 
         return run_remote(lines, args, args.server)
     options, catalog = dub_options(args), dub_catalog(args)
-    options = replace(options, input_notes=tuple(n.to_dict() for n in notes))
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
     check_voices(args, catalog)

@@ -45,8 +45,6 @@ class DubOptions:
     # (None: 00:00:00:00).
     cache_dir: Path | None = None
     timeline: TimelineInfo | None = None
-    # Carried into report.json as is: what the reader dropped or trimmed (--on-error skip/fix).
-    input_notes: tuple[dict, ...] = ()
     # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
     # instead of rendering it again, or None. The caller vouches that its stem still matches.
     reuse: Callable[[Slot], LineResult | None] | None = None
@@ -108,9 +106,9 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     """Resolve voices and sample ranges for every line; raise before any audio is written."""
     if not lines:
         raise InputError("no lines to dub")
+    voice_problems: dict[str, list[dict[str, Any]]] = {}  # message -> where: one problem each
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
     problems, seen, names, slots = [], set(), set(), []
-    voice_problems: dict[str, list[dict[str, Any]]] = {}
     for i, line in enumerate(ordered):
         where: dict[str, Any] = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
         if line.id in seen:
@@ -155,7 +153,6 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
     fit = cache.fit if cache is not None else fit_line
     fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
                  options.sample_rate, options.fit, slot.gap)
-    flag, padded = _listen_flag(fitted.flag, fitted.warnings)
     write_bwf(slot.file, peak_safe(fitted.audio), options.sample_rate,
               _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem), options.bit_depth)
     return LineResult(
@@ -170,28 +167,10 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
         target_seconds=fitted.target_seconds,
         factor=fitted.factor,
         method=fitted.method,
-        flag=flag,
-        padded=padded,
+        flag=fitted.flag,
         warnings=tuple(fitted.warnings),
         sha256=file_sha256(slot.file),
     )
-
-
-# Engine warnings that mean part of the line is not heard as written, and their flag.
-_LISTEN_WARNINGS = (("no reading for", "reading"), ("generation hit max_mel_tokens", "cut"))
-
-
-def _listen_flag(fit_flag: str | None, warnings) -> tuple[str | None, bool]:
-    """(flag, padded): a flag only where a person should listen. Speech shorter than its slot
-    is padded with silence, which is the right result for a short line in a long slot."""
-    if fit_flag == "too_short":
-        fit_flag = None
-        padded = True
-    else:
-        padded = False
-    if fit_flag is None:
-        fit_flag = next((flag for w in warnings for prefix, flag in _LISTEN_WARNINGS if w.startswith(prefix)), None)
-    return fit_flag, padded
 
 
 def _located(error: DublineError, line: Line) -> DublineError:
@@ -244,7 +223,6 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         lines=results,
         failed=[{"id": ln.id, "error": err} for ln, err in failures],
         cache=cache.stats.to_dict() if cache is not None else {},
-        input=list(options.input_notes),
     )
     write_report(options.out_dir / "report.json", report)
     yield JobDone(report)

@@ -8,6 +8,10 @@ from pathlib import Path
 from .files import atomic_path
 
 
+# Engine warnings that mean part of a line is not heard as written, and their flag.
+_LISTEN_WARNINGS = (("no reading for", "reading"), ("generation hit max_mel_tokens", "cut"))
+
+
 @dataclass(frozen=True)
 class LineResult:
     """One fitted line as written: its stem and where it sits on the timeline."""
@@ -22,14 +26,24 @@ class LineResult:
     target_seconds: float  # slot length the speech was fitted to
     factor: float  # target / natural
     method: str  # natural | native | native+stretch | stretch (+squeeze)
+    # The speech is shorter than its slot and silence fills the rest: the right result for a
+    # short line in a long slot, so not a flag (fit's "too_short" is turned into this).
+    padded: bool = False
     warnings: tuple[str, ...] = ()
     sha256: str = ""
     speaker: str | None = None
-    # Set when a person should listen to the line: too_long (compressed past the policy, or
-    # cut), reading (the text front end could not read part of it), cut (the model stopped
-    # early). A slot longer than the speech is not a problem: that line is ``padded``.
-    flag: str | None = None
-    padded: bool = False  # the speech is shorter than its slot; silence fills the rest
+    flag: str | None = None  # too_long | too_short
+
+    def __post_init__(self) -> None:
+        # ``flag`` means a person should listen: too_long (compressed past the policy, or
+        # cut), reading (part of the text had no reading), cut (the model stopped early).
+        if self.flag == "too_short":
+            object.__setattr__(self, "flag", None)
+            object.__setattr__(self, "padded", True)
+        if self.flag is None:
+            heard = next((flag for w in self.warnings for prefix, flag in _LISTEN_WARNINGS if w.startswith(prefix)),
+                         None)
+            object.__setattr__(self, "flag", heard)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -46,13 +60,6 @@ class DubReport:
     lines: list[LineResult]
     failed: list[dict] = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # CacheStats when a cache was used
-    # What the reader dropped or trimmed under --on-error skip/fix (InputNote.to_dict()).
-    input: list[dict] = field(default_factory=list)
-
-    def listen(self) -> list[dict]:
-        """The lines a person should listen to (flagged or failed), in timeline order."""
-        flagged = [{"id": r.id, "reason": r.flag} for r in self.lines if r.flag]
-        return flagged + [{"id": f["id"], "reason": "failed"} for f in self.failed]
 
     def summary(self) -> dict:
         methods: dict[str, int] = {}
@@ -64,10 +71,13 @@ class DubReport:
             "flagged": sum(1 for r in self.lines if r.flag),
             "padded": sum(1 for r in self.lines if r.padded),
             "listen": self.listen(),
-            "input_dropped": sum(1 for n in self.input if n.get("action") == "dropped"),
-            "input_fixed": sum(1 for n in self.input if n.get("action") != "dropped"),
             "methods": methods,
         }
+
+    def listen(self) -> list[dict]:
+        """The lines a person should listen to: flagged ones, then failed ones."""
+        flagged = [{"id": r.id, "reason": r.flag} for r in self.lines if r.flag]
+        return flagged + [{"id": f["id"], "reason": "failed"} for f in self.failed]
 
     def to_dict(self) -> dict:
         return {
@@ -77,7 +87,6 @@ class DubReport:
             "summary": self.summary(),
             "lines": [r.to_dict() for r in self.lines],
             "failed": self.failed,
-            "input": self.input,
             **({"cache": self.cache} if self.cache else {}),
         }
 

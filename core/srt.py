@@ -167,49 +167,27 @@ def _normal_timing(m: re.Match) -> str:
     return f"{stamp(*g[:4])} --> {stamp(*g[4:])}"
 
 
-DROPPED = "dropped"
-
-
-@dataclass(frozen=True)
-class InputNote:
-    """A defect in the input and what was done about it (``dropped``, ``trimmed ...``)."""
-
-    problem: Problem
-    action: str
-
-    def to_dict(self) -> dict:
-        p = self.problem
-        return {"file": str(p.file) if p.file else None, "line": p.line, "cue": p.cue,
-                "problem": p.message, "action": self.action}
-
-
-def _validate(cues: list[Cue], path: Path, options: SrtOptions) -> tuple[list[Cue], list[InputNote]]:
-    """The cues to keep, and every defect with what ``on_error`` fix/skip did about it."""
-    problems: list[InputNote] = []
-    kept = []
+def _validate(cues: list[Cue], path: Path, options: SrtOptions) -> tuple[list[Cue], list[Problem]]:
+    problems, kept = [], []
     for i, cue in enumerate(cues):
         where: dict[str, Any] = dict(file=path, line=cue.line, cue=cue.number)
         if not cue.text:
-            problems.append(InputNote(Problem("empty text", **where), DROPPED))
+            problems.append(Problem("empty text", **where))
             continue
         if cue.range.duration <= 0:
-            problems.append(InputNote(Problem(f"zero or negative duration {cue.range}", **where), DROPPED))
+            problems.append(Problem(f"zero or negative duration {cue.range}", **where))
             continue
         nxt = cues[i + 1] if i + 1 < len(cues) else None
         if nxt is not None and nxt.range.start < cue.range.end:
             overlap = Fraction(cue.range.end - nxt.range.start, 1000)
-            problem = Problem(f"overlaps cue {nxt.number} by {float(overlap):.3f}s", **where)
+            problems.append(Problem(f"overlaps cue {nxt.number} by {float(overlap):.3f}s", **where))
             if options.on_error != "fix" or nxt.range.start <= cue.range.start:
-                problems.append(InputNote(problem, DROPPED))
                 continue
-            problems.append(InputNote(problem, f"trimmed to end at cue {nxt.number}'s start"))
             cue = Cue(cue.number, cue.line, TimeRange(cue.range.start, nxt.range.start, MS), cue.text, cue.speaker)
         if cue.range.duration_seconds < options.min_seconds:
-            problems.append(InputNote(Problem(
+            problems.append(Problem(
                 f"{float(cue.range.duration_seconds):.3f}s is too short to say anything "
-                f"(minimum {float(options.min_seconds):.2f}s)", **where), DROPPED))
-            if problems[-2:-1] and problems[-2].problem.cue == cue.number:  # trimmed, then too short
-                problems[-2] = InputNote(problems[-2].problem, DROPPED)
+                f"(minimum {float(options.min_seconds):.2f}s)", **where))
             continue
         kept.append(cue)
     return kept, problems
@@ -218,11 +196,6 @@ def _validate(cues: list[Cue], path: Path, options: SrtOptions) -> tuple[list[Cu
 def read_srt(path: Path | str, options: SrtOptions = SrtOptions()) -> list[Line]:
     """Parse and validate an SRT file. Raises InputError listing every defect, unless
     ``options.on_error`` says to skip or fix them."""
-    return read_srt_noted(path, options)[0]
-
-
-def read_srt_noted(path: Path | str, options: SrtOptions = SrtOptions()) -> tuple[list[Line], list[InputNote]]:
-    """``read_srt``, and what was dropped or trimmed under ``on_error`` skip/fix (for the report)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -230,22 +203,21 @@ def read_srt_noted(path: Path | str, options: SrtOptions = SrtOptions()) -> tupl
         raise InputError(Problem(f"cannot read subtitle file: {e.strerror}", path)) from None
     text = decode(data, path, options.encoding)
     parsed = [_parse_block(start, rows, path, options) for start, rows in _blocks(text)]
-    notes = [InputNote(p, DROPPED) for p in parsed if isinstance(p, Problem)]
+    problems = [p for p in parsed if isinstance(p, Problem)]
     cues = sorted((c for c in parsed if isinstance(c, Cue)), key=lambda c: (c.range.start, c.line))
     cues, found = _validate(cues, path, options)
-    notes += found
-    if notes and options.on_error == "error":
-        raise InputError([n.problem for n in notes])
-    for note in notes:
-        log.warning("%s (%s)", note.problem, "skipped" if options.on_error == "skip" else note.action)
+    problems += found
+    if problems and options.on_error == "error":
+        raise InputError(problems)
+    for problem in problems:
+        log.warning("%s (%s)", problem, "fixed" if options.on_error == "fix" else "skipped")
     if not cues:
         raise InputError(Problem("no cues with text found", path))
-    lines = [
+    return [
         Line(id=_unique_id(c.number, c.line, seen), text=c.text, range=c.range, speaker=c.speaker,
              source=SourceRef(path, c.line, c.number))
         for seen in [set[str]()] for c in cues
     ]
-    return lines, notes
 
 
 def _unique_id(number: str, line: int, seen: set[str]) -> str:

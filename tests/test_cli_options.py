@@ -4,6 +4,7 @@ Each case runs the console script in a fresh folder and must fail at once, one l
 mistake naming the option, exit code 2 for a mistake in the command line and 1 for a
 mistake in a file, and leave no stems behind (main used to render every line first).
 """
+import importlib.util
 import shutil
 
 import pytest
@@ -98,3 +99,19 @@ def test_timeline_commands_check_options_first(tmp_path):
 def test_missing_model_dir_is_named_once(episode):
     r = dubline("srt", "episode.srt", "-o", "out", "--model-dir", "nowhere", cwd=episode, timeout=30)
     assert r.returncode == 1 and "--model-dir nowhere: no such folder" in one_error(r)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="the GPU extra (torch) is not installed")
+def test_incomplete_model_dir_names_every_missing_file_once(episode):
+    (episode / "checkpoints").mkdir()
+    (episode / "checkpoints" / "gpt.pth").write_bytes(b"")
+    (episode / "voices.toml").write_text('[speakers.ANNA]\nvoice = "en-joe"\n')
+    r = dubline("srt", "episode.srt", "-o", "out", "--voices", "voices.toml", "--model-dir", "checkpoints",
+                cwd=episode, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.count("dubline: error:") == 1 and "cue" not in r.stderr
+    for name in ("config.yaml", "s2mel.pth", "bpe.model", "w2v-bert-2.0/model.safetensors",
+                 "bigvgan/bigvgan_generator.pt", "campplus/campplus_cn_common.bin"):
+        assert r.stderr.count(f"checkpoints/{name}\n") == 1, name
+    assert "checkpoints/gpt.pth\n" not in r.stderr
+    assert not (episode / "out").exists()

@@ -1,8 +1,8 @@
 """The report's flags mean "a person should listen" (issue 16), through the console script.
 
 A one-word cue in a long slot is padded, not flagged; a line too long for its slot is
-flagged and listed in the CLI summary; --on-error fix says which cues it dropped and which
-it trimmed, on the terminal and in report.json.
+flagged and listed in the CLI summary. (What --on-error fix dropped or trimmed is the
+subtitle reader's report.json ``input`` record, issue 13.)
 """
 import json
 
@@ -44,10 +44,6 @@ def test_flags_padding_and_fixes_are_reported_for_what_they_are(tmp_path):
     assert report["summary"]["listen"] == [{"id": "5", "reason": "too_long"}]
     assert "1 line needs a listen: 5 (too long)" in r.stdout
 
-    # cue 4 was dropped (never "fixed"); cue 2 was trimmed to cue 3's start
-    warnings = [ln for ln in r.stderr.splitlines() if "cue 4" in ln]
-    assert warnings and all("(dropped)" in ln and "fixed" not in ln for ln in warnings)
+    # cue 4 (50 ms) could not be fixed: it is not dubbed, and not reported as a dubbed line
     assert "4" not in by_id
-    actions = {n["cue"]: n["action"] for n in report["input"]}
-    assert actions["4"] == "dropped" and actions["2"].startswith("trimmed")
-    assert by_id["2"]["end_sample"] == 4.8 * 48000
+    assert report["summary"]["padded"] == sum(1 for ln in report["lines"] if ln["padded"])

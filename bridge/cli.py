@@ -16,7 +16,7 @@ from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
-from dubline.bridge.usage import UsageError, check_remote_args, check_render_args, check_voices
+from dubline.bridge.usage import UsageError, check_rendering
 
 log = logging.getLogger("dubline")
 
@@ -158,9 +158,6 @@ def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, o
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
-    check_render_args(args, remote=bool(args.server))
-    if args.server:
-        check_remote_args(args)
     srt = SrtOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers)
     require_text(args.file)
     lines = read_srt(args.file, srt)
@@ -173,7 +170,6 @@ def cmd_srt(args: argparse.Namespace) -> int:
     options, catalog = dub_options(args), dub_catalog(args)
     if args.voices or args.model_dir:
         lines, options = add_cloned_voices(args, catalog, lines, options)
-    check_voices(args, catalog)
     timeline_cmds.run_srt(args, lines, options, catalog)
     return 0
 
@@ -235,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cloning_options(p)
     p.add_argument("--server", nargs="?", const="127.0.0.1:50151", metavar="ADDRESS",
                    help="dub through a running `dubline serve` (-o is then relative to its output root)")
-    p.set_defaults(func=cmd_srt)
+    p.set_defaults(func=cmd_srt, check=check_rendering)
 
     timeline_cmds.add_parsers(sub, add_dub_options)
 
@@ -264,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="dubline: %(levelname)s: %(message)s")
     try:
+        if getattr(args, "check", None) is not None:
+            args.check(args)  # every option, before any input is read (bridge/usage.py)
         return args.func(args)
     except DublineError as e:
         problems = getattr(e, "problems", None) or [e]

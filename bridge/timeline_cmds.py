@@ -17,7 +17,7 @@ from dubline.core.otio_write import FORMATS, PlacedStem, dub_timeline, write_tim
 from dubline.core.render import DubOptions
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
-from dubline.bridge.usage import DELIVERY_NAMES, check_render_args, check_voices, format_list
+from dubline.bridge.usage import DELIVERY_NAMES, SUBTITLE_SUFFIXES, check_rendering, format_list
 
 
 def add_output_options(p: argparse.ArgumentParser, timeline_default: str | None,
@@ -79,22 +79,14 @@ def _read_options(args) -> OtioReadOptions:
 def cmd_otio(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
-    check_render_args(args)
-    catalog = dub_catalog(args)
-    check_voices(args, catalog)
     timeline = load_timeline(args.file)
     found = lines_from_timeline(timeline, _read_options(args), Path(args.file))
     print(f"{len(found.lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
     options = with_cache(dub_options(args), args, found.info)
-    report = run_dub(found.lines, options, catalog, quiet=args.quiet)
+    report = run_dub(found.lines, options, dub_catalog(args), quiet=args.quiet)
     export(report, found.lines, options.timeline, args, timeline)
     return 0
-
-
-# Inputs read as subtitles; anything else goes to OpenTimelineIO's adapters (.otio, FCP 7
-# .xml, .edl, ...).
-SUBTITLE_SUFFIXES = (".srt",)
 
 
 @dataclass
@@ -131,9 +123,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
     subtitles_only = Path(args.new).suffix.lower() in SUBTITLE_SUFFIXES
     if args.timeline is None:  # timelines of a timeline; none of subtitles unless asked (needs --fps)
         args.timeline = "" if subtitles_only else "otio,fcp7"
-    check_render_args(args, clock_from_fps=subtitles_only)
     catalog = dub_catalog(args)
-    check_voices(args, catalog)
     old = read_conform_input(args.old, args)
     new = read_conform_input(args.new, args)
     options = dub_options(args)
@@ -173,7 +163,7 @@ def add_parsers(sub, add_dub_options) -> None:
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
-    p.set_defaults(func=cmd_otio)
+    p.set_defaults(func=cmd_otio, check=check_rendering)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
     p.add_argument("old", type=Path, help="the cut dubbed before: a timeline (.otio, FCP 7 .xml, .edl) or an .srt")
@@ -181,7 +171,7 @@ def add_parsers(sub, add_dub_options) -> None:
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, None, "otio,fcp7 for a timeline; none for subtitles")
-    p.set_defaults(func=cmd_conform)
+    p.set_defaults(func=cmd_conform, check=check_rendering)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")
     p.add_argument("video", type=Path, help="the video whose picture is kept (copied, never re-encoded)")

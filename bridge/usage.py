@@ -18,6 +18,10 @@ from dubline.core.otio_write import FORMATS
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import check_rate
 
+# Inputs read as subtitles; anything else goes to OpenTimelineIO's adapters (.otio, FCP 7
+# .xml, .edl, ...).
+SUBTITLE_SUFFIXES = (".srt",)
+
 # ``--deliver wav`` asks for dialogue.wav alone, which every delivery writes anyway.
 DELIVERY_NAMES = ("wav", *ENCODINGS)
 
@@ -122,22 +126,39 @@ def check_render_args(args: argparse.Namespace, remote: bool = False, clock_from
         raise InputError(f"--model-dir {model_dir}: no such folder (the IndexTTS-2 checkpoint folder)")
 
 
-def check_voices(args: argparse.Namespace, catalog) -> None:
-    """``--voice`` and ``--speaker`` name voices the catalog has (one error, not one per line)."""
-    from dubline.core.catalog import AUTO
+def known_voice_names(args: argparse.Namespace) -> set[str]:
+    """Voice names a local run can use: built-in, stored (``voices add``), and --voices'."""
+    from dubline.core.catalog import AUTO, BUILTIN_VOICES
+    from dubline.core.voices import VoiceStore, read_voice_map
 
-    named = [("--voice", args.voice)] if args.voice != AUTO else []
-    named += [("--speaker", pair.partition("=")[2]) for pair in args.speaker]
-    problems = []
-    for option, name in named:
-        if name == AUTO:
-            continue
-        try:
-            catalog.voice(name)
-        except DublineError as e:
-            problems.append(Problem(f"{option} {name}: {e}"))
+    store = VoiceStore()
+    names = {AUTO, *(v.name for v in BUILTIN_VOICES), *(v.name for v in store.voices())}
+    if getattr(args, "voices", None) is not None:
+        names |= {v.name for v in read_voice_map(args.voices, store).voices}
+    return names
+
+
+def check_voices(args: argparse.Namespace) -> None:
+    """``--voice`` and ``--speaker`` name voices that exist (one error, not one per line)."""
+    named = [("--voice", args.voice)] + [("--speaker", pair.partition("=")[2]) for pair in args.speaker]
+    known = known_voice_names(args)
+    listed = ", ".join(sorted(known - {"auto"}))
+    problems = [Problem(f"{option} {name}: unknown voice {name!r} (known voices: {listed}, or 'auto')")
+                for option, name in named if name not in known]
     if problems:
         raise UsageError(problems)
+
+
+def check_rendering(args: argparse.Namespace) -> None:
+    """Every check of a rendering subcommand, run by ``cli.main`` before the command."""
+    server = getattr(args, "server", None)
+    clock_from_fps = args.command == "srt" or (
+        args.command == "conform" and Path(args.new).suffix.lower() in SUBTITLE_SUFFIXES)
+    check_render_args(args, remote=bool(server), clock_from_fps=clock_from_fps)
+    if server:
+        check_remote_args(args)  # the daemon knows its own voices
+    else:
+        check_voices(args)
 
 
 # Options of ``srt`` that a daemon job cannot carry (the daemon renders stems, track and

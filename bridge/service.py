@@ -23,6 +23,7 @@ from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
 from dubline.core.timebase import ticks_to_samples
+from dubline.core.voices import VoiceMap
 
 from . import convert
 from ._proto import dubline_pb2 as pb
@@ -49,6 +50,8 @@ class ServiceOptions:
     max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
     cancel_wait_seconds: float = 60.0
     extra_versions: dict[str, str] = field(default_factory=dict)
+    # ``serve --voices``: speaker voices and emotions for jobs that do not set their own
+    voice_map: VoiceMap = field(default_factory=VoiceMap)
 
 
 class DublineService:
@@ -233,14 +236,16 @@ class DublineService:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
             self._check_text(msg.text, f"line {msg.id!r}")
             lines.append(convert.line(msg, sr, self.root))
-        speakers = dict(req.speakers)
+        defaults = self.options.voice_map
+        speakers = {**defaults.speakers, **dict(req.speakers)}
+        lines = defaults.apply(lines)
         default_voice = req.default_voice or AUTO
         for ln in lines:
             self.catalog.for_line(ln, default_voice, speakers)  # VoiceError -> NOT_FOUND
         out_dir = confine(self.root, out.output_dir or f"jobs/{job_id}")
         options = DubOptions(out_dir=out_dir, sample_rate=sr, bit_depth=bit_depth, voice=default_voice,
                              speakers=speakers, fit=convert.fit_policy(req.fit if req.HasField("fit") else None),
-                             seed=req.seed, keep_going=True)
+                             seed=req.seed, keep_going=True, output_root=self.root)
         slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
         device = self.catalog.engine(slots[0].voice.engine).capabilities.device
 

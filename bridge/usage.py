@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from dubline.core.deliver import ENCODINGS
-from dubline.core.errors import DublineError, InputError, Problem
+from dubline.core.errors import DublineError, InputError, ModelMissingError, Problem
 from dubline.core.fit import FitPolicy
 from dubline.core.otio_write import FORMATS
 from dubline.core.timebase import FrameRate
@@ -122,8 +122,16 @@ def check_render_args(args: argparse.Namespace, remote: bool = False, clock_from
         if path is not None and not Path(path).is_file():
             raise InputError(f"--{option} {path}: no such file")
     model_dir = getattr(args, "model_dir", None)
-    if model_dir is not None and not Path(model_dir).is_dir():
-        raise InputError(f"--model-dir {model_dir}: no such folder (the IndexTTS-2 checkpoint folder)")
+    if model_dir is not None and not remote:
+        if not Path(model_dir).is_dir():
+            raise InputError(f"--model-dir {model_dir}: no such folder (the IndexTTS-2 checkpoint folder)")
+        try:  # the CPU install has no torch: say so before the checkpoint or any line is read
+            import torch  # noqa: F401
+        except ImportError as e:
+            from dubline.core.catalog import GPU_INSTALL
+
+            raise ModelMissingError(f"--model-dir needs the GPU extra, which is not installed ({e}): "
+                                    f"{GPU_INSTALL}") from None
 
 
 def known_voice_names(args: argparse.Namespace) -> set[str]:

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .audio import peak_safe
-from .bwf import BextInfo, write_bwf
+from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .engines.base import SynthesisControls, Voice
-from .errors import DublineError, InputError, Problem
-from .files import file_sha256
+from .errors import DiskFullError, DublineError, InputError, Problem
+from .files import atomic_path, file_sha256
 from .fit import FitPolicy, fit_line
 from .lines import Line
+from .outputs import OutputRun
 from .report import DubReport, LineResult, write_report
 from .timeline_info import TimelineInfo
 from .track import write_track
@@ -48,6 +49,9 @@ class DubOptions:
     # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
     # instead of rendering it again, or None. The caller vouches that its stem still matches.
     reuse: Callable[[Slot], LineResult | None] | None = None
+    # Every write stays below this folder, following no symlink under it (the daemon's output
+    # root); None: ``out_dir`` itself.
+    output_root: Path | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -102,13 +106,28 @@ def stem_name(line_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", line_id).strip("._") or "line"
 
 
+def _free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... whichever is still free; records it in ``taken``.
+
+    Names are compared case-folded: on a case-insensitive file system (macOS, Windows)
+    ``A.wav`` and ``a.wav`` are one file, and two lines must never share a stem.
+    """
+    name, k = base, 1
+    while name.casefold() in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name.casefold())
+    return name
+
+
 def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]:
     """Resolve voices and sample ranges for every line; raise before any audio is written."""
     if not lines:
         raise InputError("no lines to dub")
     voice_problems: dict[str, list[dict[str, Any]]] = {}  # message -> where: one problem each
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
-    problems, seen, names, slots = [], set(), set(), []
+    problems, seen, slots = [], set(), []
+    names: set[str] = set()
     for i, line in enumerate(ordered):
         where: dict[str, Any] = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
         if line.id in seen:
@@ -128,10 +147,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
             # 500-line file is one mistake.
             voice_problems.setdefault(str(e), []).append(where)
             continue
-        name = stem_name(line.id)
-        if name in names:
-            name = f"{name}_{i + 1}"
-        names.add(name)
+        name = _free_name(stem_name(line.id), names)
         gap = max(0, nxt - end) if nxt is not None else 10**9
         slots.append(Slot(line, voice, start, end, gap, options.out_dir / "lines" / f"{name}.wav"))
     for message, places in voice_problems.items():
@@ -145,16 +161,25 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     return slots
 
 
-def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> LineResult:
-    """Synthesize, fit and write one line's stem."""
+def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None,
+                run: OutputRun | None = None) -> LineResult:
+    """Synthesize, fit and write one line's stem (staged in ``run`` when given)."""
     line = slot.line
     engine = catalog.engine(slot.voice.engine)
     controls = SynthesisControls(seed=options.seed, emotion=line.emotion)
     fit = cache.fit if cache is not None else fit_line
     fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
                  options.sample_rate, options.fit, slot.gap)
-    write_bwf(slot.file, peak_safe(fitted.audio), options.sample_rate,
-              _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem), options.bit_depth)
+    payload = bwf_bytes(peak_safe(fitted.audio), options.sample_rate, options.bit_depth,
+                        _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem))
+    if run is None:  # one stem on its own: written in place, still confined
+        with atomic_path(slot.file, root=options.output_root or options.out_dir) as tmp:
+            tmp.write_bytes(payload)
+        written = slot.file
+    else:
+        with run.write(slot.file) as tmp:
+            tmp.write_bytes(payload)
+        written = run.settle(slot.file)
     return LineResult(
         id=line.id,
         text=line.text,
@@ -169,7 +194,7 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
         method=fitted.method,
         flag=fitted.flag,
         warnings=tuple(fitted.warnings),
-        sha256=file_sha256(slot.file),
+        sha256=file_sha256(written),
     )
 
 
@@ -188,9 +213,24 @@ def _bext(start_sample: int, options: DubOptions, description: str, reference: s
 
 
 def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Generator[DubEvent, None, None]:
-    """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json."""
+    """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json.
+
+    The run is staged and switched in whole (``outputs.OutputRun``): interrupted or failed,
+    the folder keeps the previous run; finished, it holds this one.
+    """
     catalog = catalog or Catalog()
     slots = plan(lines, options, catalog)
+    run = OutputRun(options.out_dir, options.output_root).begin()
+    try:
+        yield from _dub_into(run, slots, options, catalog)
+    except BaseException:
+        # The daemon keeps finished staged stems: a resubmitted job resumes from them.
+        run.abort(keep_staged=options.reuse is not None)
+        raise
+
+
+def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
+              catalog: Catalog) -> Generator[DubEvent, None, None]:
     cache = DubCache(options.cache_dir) if options.cache_dir is not None else None
     results: list[LineResult] = []
     failures: list[tuple[Line, str]] = []
@@ -203,7 +243,9 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
             yield LineDone(index, total, previous, reused=True)
             continue
         try:
-            result = render_slot(slot, options, catalog, cache)
+            result = render_slot(slot, options, catalog, cache, run)
+        except DiskFullError:
+            raise  # every later line would fail the same way
         except DublineError as e:
             located = _located(e, slot.line)
             if not options.keep_going:
@@ -214,8 +256,12 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         results.append(result)
         yield LineDone(index, total, result)
     track = options.out_dir / "track.wav"
-    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth,
-                _bext(0, options, "Dubline full track", track.stem))
+    # New stems are still staged; reused ones stand in the folder.
+    sources = [(r.start_sample, _current(run, r.file)) for r in results]
+    with run.naming(track) as staged:
+        write_track(staged, sources, options.sample_rate, options.bit_depth,
+                    _bext(0, options, "Dubline full track", track.stem), root=run.root)
+    run.settle(track)
     report = DubReport(
         sample_rate=options.sample_rate,
         bit_depth=options.bit_depth,
@@ -224,5 +270,13 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         failed=[{"id": ln.id, "error": err} for ln, err in failures],
         cache=cache.stats.to_dict() if cache is not None else {},
     )
-    write_report(options.out_dir / "report.json", report)
+    report_file = options.out_dir / "report.json"
+    with run.naming(report_file) as staged:
+        write_report(staged, report, root=run.root)
+    run.commit([r.file for r in results] + [track, report_file])
     yield JobDone(report)
+
+
+def _current(run: OutputRun, final: Path) -> Path:
+    staged = run.stage(final)
+    return staged if staged.is_file() else final

@@ -16,12 +16,13 @@ from .bwf import BextInfo, stamp
 
 
 def write_track(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int = 16,
-                bext: BextInfo | None = None) -> int:
+                bext: BextInfo | None = None, root: Path | None = None) -> int:
     """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples.
 
-    With ``bext`` the file becomes a Broadcast WAV before it is renamed into place.
+    With ``bext`` the file becomes a Broadcast WAV before it is renamed into place. ``root``:
+    the folder the write is confined to (no symlink below it is followed).
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path, root=root) as tmp:
         length = _mix(tmp, sorted(stems, key=lambda s: s[0]), sample_rate, bit_depth)
         if bext is not None:
             stamp(tmp, bext)

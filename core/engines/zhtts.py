@@ -41,9 +41,9 @@ MIN_FACTOR = 0.7  # below this CER climbs steeply (0.56 at 0.5 in our Whisper ch
 MAX_FACTOR = 2.0
 
 def _builtin_voice() -> Voice:
-    from ..catalog import BUILTIN_VOICES, CHINESE_VOICE
+    from ..builtin_voices import CHINESE_VOICE, builtin_voice
 
-    return next(v for v in BUILTIN_VOICES if v.name == CHINESE_VOICE)
+    return builtin_voice(CHINESE_VOICE)
 
 
 @dataclass(frozen=True)

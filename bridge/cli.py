@@ -17,6 +17,7 @@ from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
+from dubline.bridge.cluster_cmds import add_batch_parser, add_cluster_options, cluster_session
 from dubline.bridge.usage import UsageError, check_rendering
 
 log = logging.getLogger("dubline")
@@ -32,9 +33,12 @@ def _speaker_map(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def add_dub_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by every subcommand that renders audio."""
-    p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+    """Options shared by every subcommand that renders audio (``output``: it takes -o)."""
+    if output:
+        p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    else:
+        p.set_defaults(out=Path())
     p.add_argument("--voice", default=AUTO, help="voice for lines without a speaker mapping (default: auto)")
     p.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
                    help="voice for one speaker; repeatable")
@@ -82,7 +86,7 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                        borrow_gap=args.borrow_gap, squeeze=not args.no_squeeze)
     return DubOptions(out_dir=args.out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
                       voice=args.voice, speakers=_speaker_map(args.speaker), fit=policy,
-                      seed=args.seed, keep_going=args.keep_going)
+                      seed=args.seed, keep_going=args.keep_going, fitter=getattr(args, "fitter", None))
 
 
 def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
@@ -208,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dub through a running `dubline serve` (-o is then relative to its output root)")
     p.set_defaults(func=cmd_srt, check=check_rendering)
 
-    timeline_cmds.add_parsers(sub, add_dub_options)
+    add_cluster_options(p)
+    timeline_cmds.add_parsers(sub, add_dub_options, add_cluster_options)
+    add_batch_parser(sub, add_dub_options)
 
     p = sub.add_parser("voices", help="list the available voices; 'voices add' stores a cloned one")
     p.set_defaults(func=cmd_voices)
@@ -236,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="dubline: %(levelname)s: %(message)s")
     try:
         if getattr(args, "check", None) is not None:
-            args.check(args)  # every option, before any input is read (bridge/usage.py)
-        return args.func(args)
+            args.check(args)  # every option, before any input is read or worker started (bridge/usage.py)
+        with cluster_session(args) as args.fitter:
+            return args.func(args)
     except DublineError as e:
         problems = getattr(e, "problems", None) or [e]
         for problem in problems:

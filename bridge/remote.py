@@ -44,15 +44,18 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
     from .cli import add_cloning_options
+    from .cluster_cmds import add_cluster_options
 
     add_cloning_options(p)  # --model-dir: the daemon loads IndexTTS2 once, before it reports SERVING
-    p.set_defaults(func=cmd_serve)
+    add_cluster_options(p)
+    p.set_defaults(func=cmd_serve, cluster_in_daemon=True)  # the daemon starts its own workers
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
     from .cli import catalog_options
+    from .cluster_cmds import cluster_options
     from .server import Daemon, ServerOptions
 
     logging.getLogger("dubline").setLevel(logging.INFO)
@@ -62,7 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
-                            max_lines_per_job=args.max_lines, catalog=catalog_options(args))
+                            max_lines_per_job=args.max_lines, catalog=catalog_options(args),
+                            cluster=cluster_options(args) if args.cluster else None)
 
     async def run():
         daemon = Daemon(options)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import grpc
 from dubline.core.catalog import Catalog
-from dubline.core.catalog_options import CatalogOptions, build_catalog
+from dubline.core.cluster import ClusterOptions
+from dubline.core.catalog_options import CatalogOptions, build_catalog, catalog_factory
 from dubline.core.errors import DublineError, EngineError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -48,10 +49,12 @@ class ServerOptions:
     max_lines_per_job: int = 5000
     max_message_bytes: int = 32 * 1024 * 1024
     grace_seconds: float = 5.0
+    cluster: ClusterOptions | None = None  # serve --cluster
 
     def service_options(self) -> ServiceOptions:
         return ServiceOptions(output_root=self.output_root, state_dir=self.state_dir, engines=self.engines,
-                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes)
+                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes,
+                              cluster=self.cluster)
 
 
 def is_loopback(host: str) -> bool:
@@ -165,7 +168,7 @@ class Daemon:
             built = build_catalog(o.catalog)
             self.catalog = built.catalog
             service_options = replace(service_options, engines=tuple(dict.fromkeys(built.engines + o.engines)),
-                                      voice_map=built.voice_map)
+                                      voice_map=built.voice_map, worker_catalog=catalog_factory(o.catalog))
         self.service = DublineService(service_options, self.catalog)
         host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host
         self.server, self.port, self.health = create_server(f"{host}:{o.port}", self.service, self.token,

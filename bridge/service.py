@@ -11,7 +11,7 @@ import io
 import logging
 import platform
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import grpc
 import soundfile as sf
 from dubline.core.audio import resample, subtype
 from dubline.core.catalog import AUTO, Catalog
+from dubline.core.cluster import ClusterFitter, ClusterOptions
 from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
@@ -50,6 +51,9 @@ class ServiceOptions:
     max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
     cancel_wait_seconds: float = 60.0
     extra_versions: dict[str, str] = field(default_factory=dict)
+    # Jobs' lines synthesized on a Ray cluster (``serve --cluster``); None: on this machine.
+    cluster: ClusterOptions | None = None
+    worker_catalog: Callable[[], Catalog] = Catalog  # what each cluster worker loads
     # ``serve --voices``: speaker voices and emotions for jobs that do not set their own
     voice_map: VoiceMap = field(default_factory=VoiceMap)
 
@@ -77,6 +81,9 @@ class DublineService:
             engine = await asyncio.get_running_loop().run_in_executor(None, self.catalog.engine, name)
             self._queue(engine.capabilities.device)
             log.info("loaded engine %s (%s) on %s", name, engine.model_version, engine.capabilities.device)
+        if self.options.cluster is not None:
+            self.runner.fitter = await asyncio.get_running_loop().run_in_executor(
+                None, ClusterFitter, self.options.cluster, self.options.worker_catalog)
         self.ready.set()
 
     async def close(self) -> None:
@@ -90,6 +97,8 @@ class DublineService:
                 await job.emit(job_done=pb.JobDone(job=job.message()))
         for q in self.queues.values():
             await q.close()
+        if self.runner.fitter is not None:
+            self.runner.fitter.close()
 
     def _queue(self, device: str) -> DeviceQueue:
         if device not in self.queues:

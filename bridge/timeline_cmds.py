@@ -168,7 +168,7 @@ def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", help="override the timeline rate (e.g. '29.97 NDF')")
 
 
-def add_parsers(sub, add_dub_options) -> None:
+def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
     from dubline.bridge.cli import add_cloning_options
 
     p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
@@ -177,6 +177,7 @@ def add_parsers(sub, add_dub_options) -> None:
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
     add_cloning_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_otio, check=check_rendering)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
@@ -186,6 +187,7 @@ def add_parsers(sub, add_dub_options) -> None:
     add_timeline_read_options(p)
     add_output_options(p, None, "otio,fcp7 for a timeline; none for subtitles")
     add_cloning_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_conform, check=check_rendering)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")

@@ -28,7 +28,7 @@ import numpy as np
 from .engines.base import Capabilities, Engine, Synthesis, SynthesisControls, Voice
 from .errors import OutputError
 from .files import atomic_path, file_sha256
-from .fit import FitPolicy, FitResult, fit_line
+from .fit import FitPolicy, FitResult, FitTask, fit_line
 from .paths import cache_dir
 from .stretch import stretch_to
 
@@ -302,3 +302,21 @@ class DubCache:
             fitted.method = fitted.method.replace("native", REFIT)
         self.audio.put_fitted(fkey, fitted)
         return fitted
+
+    # -- the cluster's side: the coordinator asks and stores, workers only fit ---------------
+
+    def _task_key(self, inner: Engine, task: FitTask) -> str:
+        skey = synthesis_key(inner, task.voice, task.text, task.controls)
+        return fit_key(skey, task.target_samples, task.sample_rate, task.policy, task.gap_samples)
+
+    def lookup(self, inner: Engine, task: FitTask) -> FitResult | None:
+        """The fitted audio a local run would reuse for ``task``, or None."""
+        hit = self.audio.get_fitted(self._task_key(inner, task))
+        if hit is not None and len(hit.audio) >= task.target_samples:
+            self.fitted_hits += 1
+            return hit
+        return None
+
+    def store(self, inner: Engine, task: FitTask, fitted: FitResult) -> None:
+        """Keep a line fitted elsewhere (a cluster worker) as a local fit would be kept."""
+        self.audio.put_fitted(self._task_key(inner, task), fitted)

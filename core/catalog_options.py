@@ -7,6 +7,7 @@ at start, before it reports SERVING).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -108,3 +109,21 @@ def build_catalog(options: CatalogOptions) -> BuiltCatalog:
             continue  # stored cloned voices are offered only when the cloning engine is there
         catalog.add(v)
     return BuiltCatalog(catalog, options, voice_map, engines)
+
+
+def _catalog_of(options: CatalogOptions) -> Catalog:
+    return build_catalog(options).catalog
+
+
+def catalog_factory(options: CatalogOptions) -> Callable[[], Catalog]:
+    """A picklable way to build the same catalog elsewhere (each cluster worker calls it once).
+
+    Paths are made absolute first: a worker's working directory is not the coordinator's.
+    """
+    def absolute(path: Path | None) -> Path | None:
+        return None if path is None else Path(path).absolute()
+
+    return functools.partial(_catalog_of, replace(
+        options, model_dir=absolute(options.model_dir), voices=absolute(options.voices),
+        readings=absolute(options.readings), store=absolute(options.store),
+        conditioning_cache=absolute(options.conditioning_cache)))

@@ -79,3 +79,7 @@ class DiskFullError(OutputError):
 
     def __reduce__(self):  # pickles (process pools) with its one argument
         return (type(self), (self.path,))
+
+
+class ClusterError(DublineError):
+    """The Ray cluster cannot be reached, is not installed, or lost every worker."""

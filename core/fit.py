@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from .audio import fade_edges, resample, speech_bounds
-from .engines.base import Engine, Synthesis, SynthesisControls, Voice
+from .engines.base import Engine, Synthesis, SynthesisControls, SynthesisRequest, Voice
 from .errors import FitError, InputError
 from .stretch import stretch_to
 
@@ -77,6 +77,30 @@ class _Take:
 def _take(synthesis: Synthesis, sample_rate: int, policy: FitPolicy) -> _Take:
     audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
     return _Take(audio, *speech_bounds(audio, sample_rate, policy.silence_db))
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One slot's fitting work: everything ``fit_line`` needs besides the engine.
+
+    Plain data, so a cluster worker can take it and a cache can key on it.
+    """
+
+    index: int  # the slot's place in its job
+    text: str
+    voice: Voice
+    controls: SynthesisControls
+    target_samples: int
+    sample_rate: int
+    policy: FitPolicy
+    gap_samples: int
+
+    def request(self) -> SynthesisRequest:
+        return SynthesisRequest(self.text, self.voice, self.controls)
+
+    def run(self, engine: Engine) -> FitResult:
+        return fit_line(engine, self.voice, self.text, self.controls, self.target_samples,
+                        self.sample_rate, self.policy, self.gap_samples)
 
 
 def native_range(engine: Engine, policy: FitPolicy) -> tuple[float, float] | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,11 @@ from .audio import peak_safe
 from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
+from .cluster import ClusterFitter as Fitter
 from .engines.base import SynthesisControls, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
 from .files import atomic_path, file_sha256
-from .fit import FitPolicy, fit_line
+from .fit import FitPolicy, FitResult, FitTask, fit_line
 from .lines import Line
 from .outputs import OutputRun
 from .report import DubReport, LineResult, write_report
@@ -52,6 +53,9 @@ class DubOptions:
     # Every write stays below this folder, following no symlink under it (the daemon's output
     # root); None: ``out_dir`` itself.
     output_root: Path | None = None
+    # Where lines are synthesized and fitted: None here, or the workers of a Ray cluster
+    # (``--cluster``); files are written here either way.
+    fitter: Fitter | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -161,15 +165,27 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     return slots
 
 
-def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None,
-                run: OutputRun | None = None) -> LineResult:
-    """Synthesize, fit and write one line's stem (staged in ``run`` when given)."""
-    line = slot.line
+def fit_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> FitResult:
+    """Synthesize and fit one line to its slot (no file written)."""
     engine = catalog.engine(slot.voice.engine)
-    controls = SynthesisControls(seed=options.seed, emotion=line.emotion)
     fit = cache.fit if cache is not None else fit_line
-    fitted = fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
-                 options.sample_rate, options.fit, slot.gap)
+    return fit(engine, slot.voice, slot.line.text, _controls(slot, options), slot.end - slot.start,
+               options.sample_rate, options.fit, slot.gap)
+
+
+def fit_task(index: int, slot: Slot, options: DubOptions) -> FitTask:
+    """The slot's fitting work as a cluster worker takes it."""
+    return FitTask(index, slot.line.text, slot.voice, _controls(slot, options), slot.end - slot.start,
+                   options.sample_rate, options.fit, slot.gap)
+
+
+def _controls(slot: Slot, options: DubOptions) -> SynthesisControls:
+    return SynthesisControls(seed=options.seed, emotion=slot.line.emotion)
+
+
+def write_slot(slot: Slot, fitted: FitResult, options: DubOptions, run: OutputRun | None = None) -> LineResult:
+    """Write a fitted line's stem (staged in ``run`` when given) and describe it."""
+    line = slot.line
     payload = bwf_bytes(peak_safe(fitted.audio), options.sample_rate, options.bit_depth,
                         _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem))
     if run is None:  # one stem on its own: written in place, still confined
@@ -198,6 +214,60 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
     )
 
 
+def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None,
+                run: OutputRun | None = None) -> LineResult:
+    """Synthesize, fit and write one line's stem (staged in ``run`` when given)."""
+    return write_slot(slot, fit_slot(slot, options, catalog, cache), options, run)
+
+
+Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
+
+
+def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
+                    cache: DubCache | None) -> Iterator[Fitted]:
+    """Each slot's outcome, made when asked for: reused, fitted here, or the error."""
+    for slot in slots:
+        previous = options.reuse(slot) if options.reuse else None
+        if previous is not None:
+            yield previous
+            continue
+        try:
+            yield fit_slot(slot, options, catalog, cache)
+        except DublineError as e:
+            yield e
+
+
+def _cluster_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None,
+                      fitter: Fitter) -> Iterator[Fitted]:
+    """Each slot's outcome with the missing ones fitted on the cluster, in slot order.
+
+    Reuse and the cache are asked here, on the coordinator, before any line is sent out,
+    so a conform pass on a cluster costs what it costs locally.
+    """
+    known: dict[int, Fitted] = {}
+    tasks = []
+    for index, slot in enumerate(slots):
+        previous = options.reuse(slot) if options.reuse else None
+        task = fit_task(index, slot, options)
+        hit = previous or (cache.lookup(catalog.engine(slot.voice.engine), task) if cache is not None else None)
+        if hit is not None:
+            known[index] = hit
+        else:
+            tasks.append(task)
+    results = fitter.fit(tasks)
+    try:
+        for index, slot in enumerate(slots):
+            if index in known:
+                yield known[index]
+                continue
+            task, outcome = next(results)
+            if cache is not None and isinstance(outcome, FitResult):
+                cache.store(catalog.engine(slot.voice.engine), task, outcome)
+            yield outcome
+    finally:
+        results.close()  # a job that stops early stops its lines on the workers
+
+
 def _located(error: DublineError, line: Line) -> DublineError:
     """The same error type, its message prefixed with where the line came from."""
     src = line.source
@@ -216,7 +286,9 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
     """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json.
 
     The run is staged and switched in whole (``outputs.OutputRun``): interrupted or failed,
-    the folder keeps the previous run; finished, it holds this one.
+    the folder keeps the previous run; finished, it holds this one. With ``options.fitter``
+    (a ``cluster.ClusterFitter``) the lines are synthesized and fitted on its workers;
+    planning, the cache and every file stay here, so the output is the same.
     """
     catalog = catalog or Catalog()
     slots = plan(lines, options, catalog)
@@ -235,15 +307,19 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
     results: list[LineResult] = []
     failures: list[tuple[Line, str]] = []
     total = len(slots)
+    outcomes = (_cluster_outcomes(slots, options, catalog, cache, options.fitter) if options.fitter is not None
+                else _local_outcomes(slots, options, catalog, cache))
     for index, slot in enumerate(slots):
         yield LineStarted(index, total, slot.line)
-        previous = options.reuse(slot) if options.reuse else None
-        if previous is not None:
-            results.append(previous)
-            yield LineDone(index, total, previous, reused=True)
+        outcome = next(outcomes)  # made after LineStarted, so progress shows the line at work
+        if isinstance(outcome, LineResult):
+            results.append(outcome)
+            yield LineDone(index, total, outcome, reused=True)
             continue
         try:
-            result = render_slot(slot, options, catalog, cache, run)
+            if isinstance(outcome, DublineError):
+                raise outcome
+            result = write_slot(slot, outcome, options, run)
         except DiskFullError:
             raise  # every later line would fail the same way
         except DublineError as e:

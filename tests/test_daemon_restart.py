@@ -14,13 +14,14 @@ from dubline.bridge import Client
 from dubline.bridge._proto import dubline_pb2 as pb
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
+def start_server(tmp: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
     ready = tmp / "ready"
     ready.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "dubline.bridge.cli", "serve", "--port", "0", "--bridge-port", "-1",
          "--output-root", str(tmp / "out"), "--state-dir", str(tmp / "state"),
-         "--token-file", str(tmp / "token"), "--ready-file", str(ready)],
+         "--token-file", str(tmp / "token"), "--ready-file", str(ready), *(extra or [])],
         stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "a"))
     deadline = time.time() + 60
     while not (ready.exists() and ready.read_text().strip()):

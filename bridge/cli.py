@@ -4,18 +4,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dubline.core.catalog import AUTO, Catalog
 from dubline.core.catalog_options import BuiltCatalog, CatalogOptions, build_catalog
-from dubline.core.errors import DublineError, InputError
+from dubline.core.errors import DublineError, InputError, VoiceError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
+from dubline.core.sniff import require_text
 from dubline.core.snap import snap_to_frames
 from dubline.core.subtitles import SubtitleOptions, read_subtitles
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
 from dubline.bridge.cluster_cmds import add_batch_parser, add_cluster_options, cluster_session
+from dubline.bridge.usage import UsageError, check_rendering
 
 log = logging.getLogger("dubline")
 
@@ -39,8 +42,10 @@ def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     p.add_argument("--voice", default=AUTO, help="voice for lines without a speaker mapping (default: auto)")
     p.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
                    help="voice for one speaker; repeatable")
-    p.add_argument("--sample-rate", type=int, default=48000)
-    p.add_argument("--bit-depth", type=int, choices=(16, 24), default=16)
+    p.add_argument("--sample-rate", type=int, default=48000,
+                   help="output sample rate in Hz (default %(default)s; 8000-192000)")
+    p.add_argument("--bit-depth", type=int, choices=(16, 24), default=16,
+                   help="output sample size in bits (default %(default)s)")
     p.add_argument("--min-factor", type=float, default=FitPolicy.min_factor,
                    help="shortest native fit, as a share of natural length (default %(default)s)")
     p.add_argument("--max-factor", type=float, default=FitPolicy.max_factor,
@@ -50,7 +55,8 @@ def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     p.add_argument("--borrow-gap", action="store_true", help="let a long line run into the silence after it")
     p.add_argument("--no-squeeze", action="store_true",
                    help="cut lines that are still too long instead of compressing them")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="synthesis seed: the same text, voice and seed give the same audio (default %(default)s)")
     p.add_argument("--keep-going", action="store_true", help="report a failed line and go on")
     p.add_argument("--latin", choices=("english", "spell", "error"), default="english",
                    help="Latin words in Chinese lines: read by the English voice and stitched in "
@@ -101,7 +107,14 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
         raise RuntimeError("the dub ended without a report")
     s = report.summary()
     methods = ", ".join(f"{k} {v}" for k, v in sorted(s["methods"].items()))
-    print(f"{s['lines']} lines -> {report.track} ({methods}; flagged {s['flagged']}, failed {s['failed']})")
+    print(f"{s['lines']} lines -> {report.track} ({methods}; padded {s['padded']}, failed {s['failed']})")
+    listen = s["listen"]
+    if listen:
+        shown = ", ".join(f"{item['id']} ({item['reason'].replace('_', ' ')})" for item in listen[:20])
+        more = f", ... (+{len(listen) - 20}; all in report.json)" if len(listen) > 20 else ""
+        print(f"{len(listen)} line{'s' * (len(listen) > 1)} need{'s' * (len(listen) == 1)} a listen: {shown}{more}")
+    else:
+        print("no line needs a listen")
     return report
 
 
@@ -131,6 +144,7 @@ def cmd_srt(args: argparse.Namespace) -> int:
 
     read = SubtitleOptions(encoding=args.encoding, on_error=args.on_error, speakers=not args.no_speakers,
                            speaker_names=frozenset(_speaker_map(args.speaker)))
+    require_text(args.file)
     subs = read_subtitles(args.file, read)
     lines = subs.lines
     if args.fps:
@@ -161,24 +175,40 @@ def cmd_voices_add(args: argparse.Namespace) -> int:
     from dubline.core.reference import check_reference
     from dubline.core.voices import VoiceStore
 
+    store = VoiceStore()
+    try:  # a name that cannot be used is a mistake in the command, found before any reading
+        store.check_name(args.name, replace=args.force)
+    except VoiceError as e:
+        raise UsageError(str(e)) from None
     report = check_reference(args.file)
     print(report.summary())
     if report.errors and not args.force:
         print(f"voice {args.name!r} not added (fix the errors above, or --force)", file=sys.stderr)
         return 1
-    voice, _ = VoiceStore().add(args.name, args.file, language=args.language, force=args.force)
+    voice, _ = store.add(args.name, args.file, language=args.language, force=args.force)
     print(f"added voice {voice.name!r} ({voice.engine}) -> {voice.reference}")
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dubline")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dubline", description="Dub timed dialogue to sample-exact audio.")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log what happens (INFO), including the speech runtimes' own messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("srt", help="dub a subtitle file: SubRip (.srt), WebVTT (.vtt) or ASS/SSA (.ass/.ssa)")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the subtitle file (.srt, .vtt, .ass, .ssa)")
     add_dub_options(p)
     p.add_argument("--fps", help="snap cues to this frame rate's grid (e.g. 24000/1001, 25, 29.97 DF)")
     p.add_argument("--encoding", help="subtitle text encoding (default: detect)")
@@ -191,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cloning_options(p)
     p.add_argument("--server", nargs="?", const="127.0.0.1:50151", metavar="ADDRESS",
                    help="dub through a running `dubline serve` (-o is then relative to its output root)")
-    p.set_defaults(func=cmd_srt)
+    p.set_defaults(func=cmd_srt, check=check_rendering)
 
     add_cluster_options(p)
     timeline_cmds.add_parsers(sub, add_dub_options, add_cluster_options)
@@ -201,13 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_voices)
     voices_sub = p.add_subparsers(dest="voices_command")
     a = voices_sub.add_parser("add", help="check a 5-15 s reference clip and store it as a cloned voice")
-    a.add_argument("name")
-    a.add_argument("file", type=Path)
+    a.add_argument("name", help="the new voice's name (letters, digits, '-', '_'; not a built-in voice)")
+    a.add_argument("file", type=Path, help="5-15 s of one speaker (WAV or FLAC, 16 kHz or more)")
     a.add_argument("--language", default="", help="language of the voice (zh, en, ...)")
-    a.add_argument("--force", action="store_true", help="store the clip even if the check finds errors")
+    a.add_argument("--force", action="store_true",
+                   help="replace a stored voice of the same name, and store the clip even if the check finds errors")
     a.set_defaults(func=cmd_voices_add)
 
+    from .cache_cmds import add_parser as add_cache_parser
     from .remote import add_serve_parser
+
+    add_cache_parser(sub)
 
     add_serve_parser(sub)
     return parser
@@ -218,16 +252,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="dubline: %(levelname)s: %(message)s")
     try:
+        if getattr(args, "check", None) is not None:
+            args.check(args)  # every option, before any input is read or worker started (bridge/usage.py)
         with cluster_session(args) as args.fitter:
             return args.func(args)
     except DublineError as e:
         problems = getattr(e, "problems", None) or [e]
         for problem in problems:
             print(f"dubline: error: {problem}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, UsageError) else 1
     except KeyboardInterrupt:
         print("dubline: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dubline ... | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

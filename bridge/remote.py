@@ -12,6 +12,23 @@ from dubline.core.lines import Line
 log = logging.getLogger(__name__)
 
 
+class DaemonError(DublineError):
+    """The daemon cannot be reached, refuses the token, or fails the call."""
+
+
+class ServeError(DublineError):
+    """``dubline serve`` cannot start (its port is taken)."""
+
+
+def _port_in_use(error: BaseException) -> bool:
+    """gRPC says "Failed to bind" (a RuntimeError); aiohttp raises OSError EADDRINUSE."""
+    import errno
+
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        return True
+    return "Failed to bind" in str(error) or "cannot listen on" in str(error)
+
+
 def add_serve_parser(sub) -> None:
     from .server import DEFAULT_BRIDGE_PORT, DEFAULT_PORT, ServerOptions
 
@@ -59,7 +76,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     async def run():
         daemon = Daemon(options)
-        await daemon.start()
+        try:
+            await daemon.start()
+        except (RuntimeError, OSError) as e:
+            if not _port_in_use(e):
+                raise
+            server = getattr(daemon, "server", None)
+            if server is not None:  # the gRPC port was bound before the bridge's failed
+                await server.stop(0)
+            bridge = server is not None  # gRPC listened; the JSON bridge's port is the taken one
+            port, flag = (args.bridge_port, "--bridge-port") if bridge else (args.port, "--port")
+            raise ServeError(f"cannot listen on {args.host}:{port}: the port is in use (another "
+                             f"`dubline serve`?); stop that one, or give another {flag}") from None
         if args.ready_file:
             args.ready_file.write_text(f"{daemon.port} {daemon.bridge_port}\n")
         print(f"dubline: serving gRPC on {args.host}:{daemon.port}, JSON bridge on port "
@@ -99,7 +127,11 @@ def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int
     if refused:
         raise InputError(refused)
     try:
-        with Client(address) as client:
+        client_or_error = Client(address)
+    except PermissionError as e:  # no token file: the daemon never ran as this user
+        raise DaemonError(f"--server {address}: {e}") from None
+    try:
+        with client_or_error as client:
             info = client.info()
             out = _remote_out_dir(args.out, Path(info.output_root))
             sent = send_voices(client, getattr(args, "voices", None), lines, _speakers(args.speaker), info)
@@ -117,7 +149,8 @@ def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int
                             tqdm.write(f"failed: {event.line_error.message}", file=sys.stderr)
             job = client.job(job.id)
     except grpc.RpcError as e:
-        raise DublineError(f"daemon at {address}: {e.code().name}: {e.details()}") from None
+        hint = "; is `dubline serve` running?" if e.code() == grpc.StatusCode.UNAVAILABLE else ""
+        raise DaemonError(f"daemon at {address}: {e.code().name}: {e.details()}{hint}") from None
     methods: dict[str, int] = {}
     for r in job.results:
         methods[r.method] = methods.get(r.method, 0) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dubline.core.cache import default_audio_cache
@@ -18,15 +18,17 @@ from dubline.core.otio_write import FORMATS, PlacedStem, check_formats, dub_time
 from dubline.core.render import DubOptions
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
+from dubline.bridge.usage import DELIVERY_NAMES, SUBTITLE_SUFFIXES, check_rendering, format_list
 
 log = logging.getLogger("dubline")
 
 
-def add_output_options(p: argparse.ArgumentParser, timeline_default: str) -> None:
+def add_output_options(p: argparse.ArgumentParser, timeline_default: str | None,
+                       timeline_note: str = "") -> None:
     """Cache, timeline export and delivery options for every rendering subcommand."""
     p.add_argument("--timeline", default=timeline_default,
                    help=f"timeline files to write, comma-separated from {','.join(FORMATS)} "
-                        f"(default: {timeline_default or 'none'})")
+                        f"(default: {timeline_note or timeline_default or 'none'})")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help=f"synthesis cache (default: {default_audio_cache()})")
     p.add_argument("--no-cache", action="store_true", help="synthesize everything afresh")
@@ -45,9 +47,13 @@ def _formats(text: str, known) -> list[str]:
     return names
 
 
+def cache_folder(args: argparse.Namespace) -> Path | None:
+    """The synthesis cache every rendering subcommand uses unless told --no-cache."""
+    return None if args.no_cache else (args.cache_dir or default_audio_cache())
+
+
 def with_cache(options: DubOptions, args: argparse.Namespace, info: TimelineInfo) -> DubOptions:
-    cache = None if args.no_cache else (args.cache_dir or default_audio_cache())
-    return replace(options, cache_dir=cache, timeline=replace(info, sample_rate=options.sample_rate))
+    return replace(options, cache_dir=cache_folder(args), timeline=replace(info, sample_rate=options.sample_rate))
 
 
 def check_exports(lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
@@ -85,8 +91,9 @@ def export(report, lines, info: TimelineInfo | None, args, source_timeline=None)
         timeline = dub_timeline(stems, info, label, source_timeline)
         for f in write_timeline(timeline, out, "dub", formats, root=out):
             print(f"timeline -> {f}")
-    deliveries = _formats(args.deliver, ENCODINGS)
-    if deliveries:
+    asked = format_list("--deliver", args.deliver, DELIVERY_NAMES)
+    deliveries = [f for f in asked if f in ENCODINGS]  # "wav" alone: dialogue.wav only
+    if asked:
         done = deliver(report.track, out / "delivery",
                        DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)), root=out)
         n = done.normalised
@@ -120,19 +127,52 @@ def cmd_otio(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass
+class ConformInput:
+    """One side of a conform: its lines, its clock, and the OTIO timeline it came from."""
+
+    lines: list
+    info: TimelineInfo | None  # None: a subtitle file read without --fps
+    timeline: object | None
+
+
+def read_conform_input(path: Path, args: argparse.Namespace) -> ConformInput:
+    """Lines from any input Dubline reads: a subtitle file or a timeline."""
+    from dubline.core.sniff import require_text
+    from dubline.core.snap import snap_to_frames
+    from dubline.core.subtitles import SubtitleOptions, read_subtitles
+
+    if Path(path).suffix.lower() in SUBTITLE_SUFFIXES:
+        require_text(path)
+        lines = read_subtitles(path, SubtitleOptions()).lines
+        if not args.fps:
+            return ConformInput(lines, None, None)
+        rate = FrameRate.parse(args.fps)
+        return ConformInput(snap_to_frames(lines, rate),
+                            TimelineInfo.at(Path(path).stem, rate, "00:00:00:00", args.sample_rate), None)
+    read = _read_options(args)
+    timeline = load_timeline(path, read.rate)
+    found = lines_from_timeline(timeline, read, Path(path))
+    for warning in found.warnings:
+        log.warning("%s: %s", path, warning)
+    return ConformInput(found.lines, found.info, timeline)
+
+
 def cmd_conform(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
 
-    read = _read_options(args)
-    old = lines_from_timeline(load_timeline(args.old, read.rate), read, Path(args.old))
-    timeline = load_timeline(args.new, read.rate)
-    new = lines_from_timeline(timeline, read, Path(args.new))
-    for warning in new.warnings:
-        log.warning("%s: %s", args.new, warning)
+    subtitles_only = Path(args.new).suffix.lower() in SUBTITLE_SUFFIXES
+    if args.timeline is None:  # timelines of a timeline; none of subtitles unless asked (needs --fps)
+        args.timeline = "" if subtitles_only else "otio,fcp7"
+    old = read_conform_input(args.old, args)
+    new = read_conform_input(args.new, args)
     built = dub_catalog(args)
     old_lines, _ = built.apply(old.lines, dub_options(args))
-    new_lines, options = built.apply(new.lines, with_cache(dub_options(args), args, new.info))
-    check_exports(new_lines, options.timeline, args, timeline)
+    options = dub_options(args)
+    options = (with_cache(options, args, new.info) if new.info is not None
+               else replace(options, cache_dir=cache_folder(args)))
+    new_lines, options = built.apply(new.lines, options)
+    check_exports(new_lines, options.timeline, args, new.timeline)
     passes = conform_pass(old_lines, new_lines, options, built.catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
@@ -144,7 +184,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
               f"reused {report.cache['fitted_hits']}")
     for name in sorted(before - {Path(r.file).name for r in report.lines}):
         print(f"removed lines/{name}")
-    export(report, new_lines, options.timeline, args, timeline)
+    export(report, new_lines, options.timeline, args, new.timeline)
     return 0
 
 
@@ -168,7 +208,7 @@ def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
     from dubline.bridge.cli import add_cloning_options
 
     p = sub.add_parser("otio", help="dub dialogue read from a timeline (.otio, FCP 7 .xml, .edl)")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the timeline: .otio, FCP 7 .xml, .edl, or any format OpenTimelineIO reads")
     add_dub_options(p)
     add_timeline_read_options(p)
     p.add_argument("--first", type=int, metavar="N",
@@ -176,22 +216,23 @@ def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
     add_output_options(p, "otio,fcp7")
     add_cloning_options(p)
     add_cluster_options(p)
-    p.set_defaults(func=cmd_otio)
+    p.set_defaults(func=cmd_otio, check=check_rendering)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
-    p.add_argument("old", type=Path)
-    p.add_argument("new", type=Path)
+    p.add_argument("old", type=Path, help="the cut dubbed before: a timeline (.otio, FCP 7 .xml, .edl) or an .srt")
+    p.add_argument("new", type=Path, help="the new cut, in any of the same forms")
     add_dub_options(p)
     add_timeline_read_options(p)
-    add_output_options(p, "otio,fcp7")
+    add_output_options(p, None, "otio,fcp7 for a timeline; none for subtitles")
     add_cloning_options(p)
     add_cluster_options(p)
-    p.set_defaults(func=cmd_conform)
+    p.set_defaults(func=cmd_conform, check=check_rendering)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")
-    p.add_argument("video", type=Path)
+    p.add_argument("video", type=Path, help="the video whose picture is kept (copied, never re-encoded)")
     p.add_argument("dub", type=Path, help="an output folder (its track.wav) or an audio file")
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="the video file to write (.mp4, .mov, .mkv); not the input video")
     p.add_argument("--mode", choices=MODES, default="add",
                    help="add a new audio stream (default), replace the original, or mix with it")
     p.add_argument("--original-gain", type=float, default=-12.0,
@@ -219,8 +260,7 @@ def run_srt(args, lines, options: DubOptions, catalog) -> None:
 
     info = srt_timeline(args, lines, options)
     if info is None:
-        run_dub(lines, replace(options, cache_dir=None if args.no_cache else args.cache_dir), catalog,
-                quiet=args.quiet)
+        run_dub(lines, replace(options, cache_dir=cache_folder(args)), catalog, quiet=args.quiet)
         return
     options = with_cache(options, args, info)
     check_exports(lines, options.timeline, args)

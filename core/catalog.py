@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .builtin_voices import BUILTIN_VOICES, CHINESE_VOICE, ENGLISH_VOICE, builtin_voice
 from .engines.base import Engine, Voice
-from .errors import VoiceError
+from .errors import ModelMissingError, VoiceError
 from .lines import Line
 from .text.script import script_of
 
@@ -131,6 +131,11 @@ class Catalog:
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
 
+# How to install what the IndexTTS2 engine imports (README, "IndexTTS2").
+GPU_INSTALL = ("pip install torch torchaudio --index-url https://download.pytorch.org/whl/cu128 "
+               "(pick your CUDA), then pip install 'dubline[gpu]'")
+
+
 def indextts2_loader(options: IndexTTS2Options) -> Callable[[], Engine]:
     """Loader for ``Catalog.register_engine("indextts2", ...)`` from ``IndexTTS2Options``.
 
@@ -139,8 +144,11 @@ def indextts2_loader(options: IndexTTS2Options) -> Callable[[], Engine]:
     """
 
     def load() -> Engine:
-        from .engines.indextts.engine import IndexTTS2Engine
-
+        try:
+            from .engines.indextts.engine import IndexTTS2Engine
+        except ImportError as e:  # the CPU install has no torch
+            raise ModelMissingError(f"cloned voices need the GPU extra, which is not installed ({e}): "
+                                    f"{GPU_INSTALL}") from None
         return IndexTTS2Engine.load(options)
 
     return load

@@ -2,7 +2,8 @@
 
 The picture is copied, never re-encoded (``-c:v copy``); the dub is encoded to AAC for MP4
 and MOV (what every player reads). The dub track starts at the video's first frame, the
-timeline origin; it is padded or cut to the video's length.
+timeline origin; it is padded with silence or cut to the picture's exact length, so every
+video packet is kept (no ``-shortest``: the picture is never cut to the audio).
 """
 from __future__ import annotations
 
@@ -27,11 +28,36 @@ class MuxOptions:
             raise InputError(f"mux mode {self.mode!r} is not one of {', '.join(MODES)}")
 
 
-def _has_audio(video: Path) -> bool:
+@dataclass(frozen=True)
+class _Probe:
+    """What mux needs to know of an input: its streams and its picture's length."""
+
+    has_video: bool
+    has_audio: bool
+    video_seconds: float | None  # end of the last picture frame, from the first
+
+
+def _probe(path: Path, role: str) -> _Probe:
+    """Open ``path`` with PyAV; a file that is no media at all is refused naming its role."""
     import av
 
-    with av.open(str(video)) as c:
-        return any(s.type == "audio" for s in c.streams)
+    try:
+        with av.open(str(path)) as c:
+            video = next((s for s in c.streams if s.type == "video"), None)
+            audio = any(s.type == "audio" for s in c.streams)
+            seconds = None
+            if video is not None:
+                if video.duration is not None and video.time_base is not None:
+                    seconds = float(video.duration * video.time_base)
+                else:  # no stream duration (some MKV/TS): the end of the last packet
+                    end = 0
+                    for pkt in c.demux(video):
+                        if pkt.pts is not None:
+                            end = max(end, pkt.pts + (pkt.duration or 0))
+                    seconds = float(end * video.time_base) if video.time_base else None
+    except (av.error.InvalidDataError, av.error.FFmpegError) as e:
+        raise InputError(Problem(f"not a {role} file ffmpeg can read ({e.strerror or e})", file=path)) from None
+    return _Probe(video is not None, audio, seconds)
 
 
 def mux(video: Path, dub: Path, target: Path, options: MuxOptions = MuxOptions()) -> Path:
@@ -46,26 +72,39 @@ def mux(video: Path, dub: Path, target: Path, options: MuxOptions = MuxOptions()
             raise InputError(Problem("no such file", file=f))
     if target.resolve() == video.resolve():
         raise OutputError(f"{target}: would overwrite the input video; choose another name")
-    original = _has_audio(video)
+    picture = _probe(video, "video")
+    if not picture.has_video:
+        raise InputError(Problem("has no picture: give the video first (dubline mux VIDEO DUB -o OUT)", file=video))
+    sound = _probe(dub, "audio")
+    if not sound.has_audio:
+        raise InputError(Problem("has no audio: give the dub's output folder or its track.wav", file=dub))
+    original = picture.has_audio
     if options.mode == "mix" and not original:
         raise InputError(Problem("has no audio to mix the dub with; use --mode add", file=video))
 
     def build(tmp: str):
         v = ffmpeg.input(str(video))
-        d = ffmpeg.input(str(dub)).audio.filter("apad")
+        d = ffmpeg.input(str(dub)).audio
+        if picture.video_seconds:  # exactly the picture's length: padded with silence or cut
+            d = d.filter("apad", whole_dur=f"{picture.video_seconds:.6f}").filter(
+                "atrim", end=f"{picture.video_seconds:.6f}")
+        else:
+            d = d.filter("apad")
         streams = [v.video]
         meta = {}
         if options.mode == "mix":
             orig = v.audio.filter("volume", f"{options.original_gain_db}dB")
-            streams.append(ffmpeg.filter([d, orig], "amix", inputs=2, duration="shortest", normalize=0))
+            # duration=first: the padded dub, so the mix is as long as the picture
+            streams.append(ffmpeg.filter([d, orig], "amix", inputs=2, duration="first", normalize=0))
         elif options.mode == "add" and original:
             streams += [v.audio, d]
             meta = {"metadata:s:a:1": f"title={options.title}"}
         else:
             streams.append(d)
             meta = {"metadata:s:a:0": f"title={options.title}"}
-        kwargs = {"c:v": "copy", "c:a": "aac", "b:a": options.audio_bitrate, "shortest": None,
-                  "map_metadata": 0, **meta}
+        kwargs = {"c:v": "copy", "c:a": "aac", "b:a": options.audio_bitrate, "map_metadata": 0, **meta}
+        if not picture.video_seconds:
+            kwargs["shortest"] = None  # an endless pad needs an end; only when the length is unknown
         if options.mode == "add" and original:
             kwargs["c:a:0"] = "copy"  # keep the original audio as it is
         return ffmpeg.output(*streams, tmp, **kwargs)

@@ -16,6 +16,7 @@ of the wrong type, rates that are not rates) is an ``InputError`` naming the ite
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "dubline"
 OUTPUT_TRACK_PREFIX = "Dubline - "
+# Prefix of the JSON line metadata otio_write puts in a clip's FCP 7 master comment 4.
+FCP_COMMENT_TAG = "dubline "
 # Default dialogue tracks: names like "Dialogue", "DX", "Subtitles", "Captions".
 DIALOGUE_TRACK = re.compile(r"dialog|subtitle|caption|\bdx\b", re.IGNORECASE)
 _MEDIA_NAME = re.compile(r"\.(wav|aiff?|mp3|m4a|aac|flac|mov|mp4|mxf|r3d|braw|ari|dng)$", re.I)
@@ -237,8 +240,15 @@ def _dialogue_tracks(timeline, options: OtioReadOptions, path: Path | None) -> l
                                      f"index, e.g. --track A1 or --track V2 (tracks: {listed})",
                                      file=path))
         return chosen
-    return [t for t in tracks if DIALOGUE_TRACK.search(t.name or "")
-            and not (t.name or "").startswith(OUTPUT_TRACK_PREFIX)]
+    dialogue = [t for t in tracks if DIALOGUE_TRACK.search(t.name or "")
+                and not (t.name or "").startswith(OUTPUT_TRACK_PREFIX)]
+    if dialogue:
+        return dialogue
+    # A timeline Dubline wrote (dub.otio, dub.xml) has only its output track: its clips carry
+    # each line's id and text, so it reads back as the lines it was made from. (FCP 7 XML
+    # loses the track's name: an unnamed track whose clips carry our text is read too.)
+    return [t for t in tracks if (t.name or "").startswith(OUTPUT_TRACK_PREFIX)
+            or (not t.name and any(_ours(c).get("text") for c in _clips_in(t)))]
 
 
 # What malformed items raise inside OTIO and the conversions here; each becomes a Problem.
@@ -318,7 +328,10 @@ class _Reader:
         except ValueError as e:
             self.problems.append(Problem(str(e), file=self.path, cue=marker.name or None))
             return
-        text = str(md.get("text") or marker.comment or marker.name or "").strip()
+        # FCP 7 XML (Premiere's sequence markers) carries the comment as fcp_xml metadata.
+        fcp = marker.metadata.get("fcp_xml") if marker.metadata else None
+        fcp_comment = fcp.get("comment") if hasattr(fcp, "get") else None
+        text = str(md.get("text") or marker.comment or fcp_comment or marker.name or "").strip()
         mr = marker.marked_range
         if not text:
             self.result.skipped.append(f"marker at {mr.start_time} has no text")
@@ -438,12 +451,23 @@ def _check_namespace(timeline, path: Path | None) -> None:
 
 def _ours(item) -> dict:
     md = item.metadata.get(NAMESPACE) if item.metadata else None
-    if md is None:
-        return {}
-    if not hasattr(md, "keys"):
-        raise ValueError(f"metadata '{NAMESPACE}' must be a mapping like "
-                         f'{{"text": ..., "id": ...}}, not {type(md).__name__}')
-    return dict(md)
+    if md is not None:
+        if not hasattr(md, "keys"):
+            raise ValueError(f"metadata '{NAMESPACE}' must be a mapping like "
+                             f'{{"text": ..., "id": ...}}, not {type(md).__name__}')
+        if md:
+            return dict(md)
+    # Read back from FCP 7 XML, which keeps only the master comments Dubline wrote.
+    fcp = item.metadata.get("fcp_xml") if item.metadata else None
+    comments = fcp.get("comments") if hasattr(fcp, "get") else None
+    comment = comments.get("mastercomment4") if hasattr(comments, "get") else None
+    if isinstance(comment, str) and comment.startswith(FCP_COMMENT_TAG):
+        try:
+            md = json.loads(comment[len(FCP_COMMENT_TAG):])
+        except ValueError:
+            return {}
+        return dict(md) if isinstance(md, dict) else {}
+    return {}
 
 
 def _opt_str(value) -> str | None:

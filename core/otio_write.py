@@ -10,6 +10,7 @@ without writing, before any audio is made, so an export never fails after the re
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from .errors import OutputError
 from .files import atomic_path
 from .lines import Line
-from .otio_read import NAMESPACE, OUTPUT_TRACK_PREFIX
+from .otio_read import FCP_COMMENT_TAG, NAMESPACE, OUTPUT_TRACK_PREFIX
 from .otio_resolve import resolve_shaped
 from .otio_shapes import Shaped, shape_for
 from .timebase import round_half_up
@@ -87,11 +88,22 @@ def dub_track(stems: Iterable[PlacedStem], info: TimelineInfo, voice_label: str)
         clip = otio.schema.Clip(
             name=stem.line.id, media_reference=ref,
             source_range=otio.opentime.TimeRange(media_start, duration),
-            metadata={NAMESPACE: _line_metadata(stem.line)},
+            metadata={NAMESPACE: _line_metadata(stem.line), FCP_XML: _fcp_comments(stem.line)},
         )
         track.append(clip)
         cursor = end
     return track
+
+
+FCP_XML = "fcp_xml"
+# FCP 7 XML keeps no OTIO metadata, but keeps a clip's four master comments: the line's
+# text in the first (what an editor sees), our metadata as JSON in the fourth, so a
+# dub.xml reads back as the lines it was made from.
+
+
+def _fcp_comments(line: Line) -> dict:
+    return {"comments": {"mastercomment1": line.text,
+                         "mastercomment4": FCP_COMMENT_TAG + json.dumps(_line_metadata(line), ensure_ascii=False)}}
 
 
 def _line_metadata(line: Line) -> dict:

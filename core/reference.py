@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VoiceError
+from .errors import InputError, Problem, VoiceError
 
 MIN_SPEECH_SECONDS = 5.0
 MAX_SECONDS = 15.0
@@ -66,10 +66,15 @@ def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
     """(samples frames x channels float32, sample rate, channels) or VoiceError."""
     import soundfile as sf
 
+    if not Path(path).is_file():
+        raise InputError(Problem("no such file" if not Path(path).exists() else "is not a file", file=Path(path)))
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (OSError, RuntimeError) as e:
-        raise VoiceError(f"cannot read reference audio {path}: {e}") from e
+        # soundfile's own words name the file and say "System error" or "Format not recognised"
+        detail = str(e).split(": ", 1)[-1] if ": " in str(e) else str(e)
+        raise VoiceError(f"{path}: not an audio file this can read ({detail.strip()}); "
+                         "give a WAV or FLAC clip") from e
     if data.shape[0] == 0:
         raise VoiceError(f"reference audio {path} is empty")
     return data, int(sr), int(data.shape[1])

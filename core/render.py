@@ -132,6 +132,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     """Resolve voices and sample ranges for every line; raise before any audio is written."""
     if not lines:
         raise InputError("no lines to dub")
+    voice_problems: dict[str, list[dict[str, Any]]] = {}  # message -> where: one problem each
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
     problems, seen, slots = [], set(), []
     names: set[str] = set()
@@ -150,11 +151,19 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
             voice = catalog.for_line(line, options.voice, dict(options.speakers))
             catalog.engine(voice.engine).check(line.text)
         except DublineError as e:
-            problems.append(Problem(str(e), **where))
+            # One problem per distinct voice error, not per cue: "--voice nobody" on a
+            # 500-line file is one mistake.
+            voice_problems.setdefault(str(e), []).append(where)
             continue
         name = _free_name(stem_name(line.id), names)
         gap = max(0, nxt - end) if nxt is not None else 10**9
         slots.append(Slot(line, voice, start, end, gap, options.out_dir / "lines" / f"{name}.wav"))
+    for message, places in voice_problems.items():
+        if len(places) == 1:
+            problems.append(Problem(message, **places[0]))
+        else:
+            cues = ", ".join(str(p["cue"]) for p in places[:5]) + (", ..." if len(places) > 5 else "")
+            problems.append(Problem(f"{message} ({len(places)} lines: cues {cues})", file=places[0]["file"]))
     if problems:
         raise InputError(problems)
     return slots

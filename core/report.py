@@ -8,6 +8,10 @@ from pathlib import Path
 from .files import atomic_path
 
 
+# Engine warnings that mean part of a line is not heard as written, and their flag.
+_LISTEN_WARNINGS = (("no reading for", "reading"), ("generation hit max_mel_tokens", "cut"))
+
+
 @dataclass(frozen=True)
 class LineResult:
     """One fitted line as written: its stem and where it sits on the timeline."""
@@ -22,11 +26,25 @@ class LineResult:
     target_seconds: float  # slot length the speech was fitted to
     factor: float  # target / natural
     method: str  # natural | native | native+stretch | stretch (+squeeze)
+    # The speech is shorter than its slot and silence fills the rest: the right result for a
+    # short line in a long slot, so not a flag (fit's "too_short" is turned into this).
+    padded: bool = False
     warnings: tuple[str, ...] = ()
     sha256: str = ""
     speaker: str | None = None
     flag: str | None = None  # too_long | too_short
     language: str | None = None  # the line's identified language (ISO 639-1), when known
+
+    def __post_init__(self) -> None:
+        # ``flag`` means a person should listen: too_long (compressed past the policy, or
+        # cut), reading (part of the text had no reading), cut (the model stopped early).
+        if self.flag == "too_short":
+            object.__setattr__(self, "flag", None)
+            object.__setattr__(self, "padded", True)
+        if self.flag is None:
+            heard = next((flag for w in self.warnings for prefix, flag in _LISTEN_WARNINGS if w.startswith(prefix)),
+                         None)
+            object.__setattr__(self, "flag", heard)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -55,8 +73,15 @@ class DubReport:
             "lines": len(self.lines),
             "failed": len(self.failed),
             "flagged": sum(1 for r in self.lines if r.flag),
+            "padded": sum(1 for r in self.lines if r.padded),
+            "listen": self.listen(),
             "methods": methods,
         }
+
+    def listen(self) -> list[dict]:
+        """The lines a person should listen to: flagged ones, then failed ones."""
+        flagged = [{"id": r.id, "reason": r.flag} for r in self.lines if r.flag]
+        return flagged + [{"id": f["id"], "reason": "failed"} for f in self.failed]
 
     def to_dict(self) -> dict:
         return {

@@ -74,11 +74,24 @@ class VoiceStore:
                       reference=self.root / e["reference"], description=e.get("description", ""))
                 for name, e in self._manifest().items()]
 
-    def add(self, name: str, reference: Path, engine: str = "indextts2", language: str = "",
-            force: bool = False) -> tuple[Voice, QualityReport]:
-        """Check the clip, copy it in, record it; a clip with errors is refused unless ``force``."""
+    def check_name(self, name: str, replace: bool = False) -> None:
+        """A name a new voice may take: well-formed, not built in, not stored unless ``replace``."""
+        from .catalog import AUTO, BUILTIN_VOICES
+
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise VoiceError(f"voice name {name!r}: use letters, digits, '-' and '_'")
+        if name == AUTO or name in {v.name for v in BUILTIN_VOICES}:
+            raise VoiceError(f"voice name {name!r} is a built-in voice; choose another name")
+        existing = self._manifest().get(name)
+        if existing is not None and not replace:
+            raise VoiceError(f"voice {name!r} already exists ({existing.get('description', 'stored')}); "
+                             "give --force to replace it, or choose another name")
+
+    def add(self, name: str, reference: Path, engine: str = "indextts2", language: str = "",
+            force: bool = False) -> tuple[Voice, QualityReport]:
+        """Check the name and the clip, copy it in, record it. ``force``: replace a stored
+        voice of that name, and store a clip whose check found errors."""
+        self.check_name(name, replace=force)
         report = check_reference(reference)
         if report.errors and not force:
             raise VoiceError(f"reference {reference} is not usable: " + "; ".join(report.errors))

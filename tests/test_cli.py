@@ -66,7 +66,7 @@ def test_undecodable_file(tmp_path):
 def test_unknown_voice_writes_nothing(tmp_path, samples):
     out = tmp_path / "out"
     r = run_cli("srt", str(samples / "episode_en.srt"), "-o", str(out), "--voice", "nobody")
-    assert r.returncode == 1 and "unknown voice 'nobody'" in r.stderr and "cue 1" in r.stderr
+    assert r.returncode == 2 and "unknown voice 'nobody'" in r.stderr and r.stderr.count("nobody") == 2
     assert not (out / "track.wav").exists() and not (out / "lines").exists()
 
 
@@ -83,5 +83,5 @@ def test_previous_outputs_survive_a_failed_run(tmp_path, samples):
     assert main(["-q", "srt", str(samples / "episode_en.srt"), "-o", str(out)]) == 0
     before = (out / "track.wav").read_bytes()
     r = run_cli("srt", str(samples / "episode_en.srt"), "-o", str(out), "--voice", "nobody")
-    assert r.returncode == 1 and (out / "track.wav").read_bytes() == before
+    assert r.returncode == 2 and (out / "track.wav").read_bytes() == before
     assert not list(out.rglob("*.part"))

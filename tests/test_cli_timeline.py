@@ -85,5 +85,5 @@ def test_srt_with_timeline_and_start(tmp_path, samples):
 
 def test_srt_start_needs_fps(tmp_path, samples, capsys):
     assert main(["srt", str(samples / "episode_en.srt"), "-o", str(tmp_path / "o"),
-                 "--start", "01:00:00:00"]) == 1
-    assert "need --fps" in capsys.readouterr().err
+                 "--start", "01:00:00:00"]) == 2
+    assert "needs --fps" in capsys.readouterr().err

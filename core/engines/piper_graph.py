@@ -102,7 +102,10 @@ def _build(model: Path, target: Path) -> PiperGraphs:
     }
     with atomic_path(target / "graphs.json") as tmp:
         tmp.write_text(json.dumps(meta, indent=1))
-    return _verified(target / "graphs.json")
+    graphs = _verified(target / "graphs.json")
+    if graphs is None:
+        raise ModelMissingError(f"cannot write a verified copy of {model} into {target}")
+    return graphs
 
 
 def _channels(inferred, tensor: str) -> int:

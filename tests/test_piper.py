@@ -84,7 +84,7 @@ def test_nothing_to_say(piper):
 
 def test_cache_is_verified_and_rebuilt(tmp_path):
     from dubline.core.engines.piper import bundled_voice
-    from dubline.core.engines.piper_graph import prepared_graphs
+    from dubline.core.engines.piper.graph import prepared_graphs
 
     model, _ = bundled_voice()
     first = prepared_graphs(model, tmp_path)

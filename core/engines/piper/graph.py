@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import atomic_path, file_sha256
-from ..errors import ModelMissingError
+from ...files import atomic_path, file_sha256
+from ...errors import ModelMissingError
 
 log = logging.getLogger(__name__)
 

@@ -91,3 +91,15 @@ def test_cache_is_verified_and_rebuilt(tmp_path):
     first.durations.write_bytes(b"truncated")
     again = prepared_graphs(model, tmp_path)
     assert again.durations.stat().st_size > 1_000_000
+
+
+def test_optimised_session_copy_gives_the_same_samples(tmp_path):
+    from dubline.core.engines.piper import PiperEngine
+
+    first = PiperEngine.load(cache_root=tmp_path)  # optimises the graphs and keeps the copies
+    assert len(list(tmp_path.glob("piper/*/full.ort-*.onnx"))) == 1
+    again = PiperEngine.load(cache_root=tmp_path)  # loads the kept copies, optimisation off
+    voice = first.voices()[0]
+    a = first.synthesize(SENTENCES[2], voice, SynthesisControls(seed=4))
+    b = again.synthesize(SENTENCES[2], voice, SynthesisControls(seed=4))
+    assert np.array_equal(a.audio, b.audio) and a.speech == b.speech

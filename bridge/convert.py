@@ -46,7 +46,7 @@ def emotion(msg: pb.Emotion | None, where: str, root: Path | None = None) -> Emo
         raise InputError(Problem(f"emotion vector needs {len(EMOTIONS)} weights, got {len(msg.vector)}", cue=where))
     return Emotion(
         preset=msg.preset or None,
-        intensity=msg.intensity if msg.HasField("intensity") else 1.0,
+        intensity=msg.intensity if msg.HasField("intensity") else None,
         vector=tuple(msg.vector) or None,
         reference=_reference(msg.reference_path, root) if msg.reference_path else None,
         description=msg.description or None,
@@ -85,7 +85,7 @@ def job_line(ln: Line) -> pb.JobLine:
     if ln.emotion is not None:
         e = ln.emotion
         msg.emotion.preset = e.preset or ""
-        if e.intensity != 1.0:
+        if e.intensity is not None:
             msg.emotion.intensity = e.intensity
         msg.emotion.vector.extend(e.vector or ())
         msg.emotion.reference_path = str(e.reference or "")

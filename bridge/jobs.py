@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dubline.core.cache import digest
-from dubline.core.files import atomic_path, file_sha256
+from dubline.core.files import atomic_path
+from dubline.core.outputs import intact
 from dubline.core.render import DubOptions, Slot
 from dubline.core.report import LineResult
 from google.protobuf import json_format
@@ -156,7 +157,7 @@ class JobStore:
         if data.get("key") != key:
             return None
         stem = Path(r["file"])
-        if stem != slot.file.resolve() or not stem.is_file() or file_sha256(stem) != r["sha256"]:
+        if stem != slot.file.resolve() or not intact(stem, r["sha256"]):  # in place, or staged
             return None
         r = dict(r, file=stem, warnings=tuple(r["warnings"]))
         return LineResult(**r)

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dubline.core.errors import DublineError, OutputError
+from dubline.core.errors import DublineError, InputError, OutputError
 from dubline.core.lines import Line
 
 log = logging.getLogger(__name__)
@@ -26,19 +26,30 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
     p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
-    p.set_defaults(func=cmd_serve)
+    from .cli import add_cloning_options
+    from .cluster_cmds import add_cluster_options
+
+    add_cloning_options(p)  # --model-dir: the daemon loads IndexTTS2 once, before it reports SERVING
+    add_cluster_options(p)
+    p.set_defaults(func=cmd_serve, cluster_in_daemon=True)  # the daemon starts its own workers
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    from .cli import catalog_options
+    from .cluster_cmds import cluster_options
     from .server import Daemon, ServerOptions
 
     logging.getLogger("dubline").setLevel(logging.INFO)
+    for option, path, want in (("--model-dir", args.model_dir, "folder"), ("--voices", args.voices, "file")):
+        if path is not None and not (path.is_dir() if want == "folder" else path.is_file()):
+            raise InputError(f"{option} {path}: no such {want}")
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
-                            max_lines_per_job=args.max_lines)
+                            max_lines_per_job=args.max_lines, catalog=catalog_options(args),
+                            cluster=cluster_options(args) if args.cluster else None)
 
     async def run():
         daemon = Daemon(options)
@@ -53,7 +64,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        stopping = asyncio.create_task(stop.wait())
+        assert daemon.loaded is not None
+        await asyncio.wait({stopping, daemon.loaded}, return_when=asyncio.FIRST_COMPLETED)
+        if daemon.loaded.done():
+            failed = daemon.loaded.exception()
+            if failed is not None:
+                await daemon.stop(0)  # a daemon that cannot hold its model must not linger NOT_SERVING
+                raise failed
+            print("dubline: models loaded; SERVING", file=sys.stderr, flush=True)
+        await stopping
         await daemon.stop()
 
     asyncio.run(run())
@@ -67,12 +87,20 @@ def run_remote(lines: list[Line], args: argparse.Namespace, address: str) -> int
 
     from .cli import dub_options
     from .client import Client
+    from .remote_voices import refused_options, send_voices
 
+    refused = refused_options(args, address)
+    if refused:
+        raise InputError(refused)
     try:
         with Client(address) as client:
-            out = _remote_out_dir(args.out, Path(client.info().output_root))
-            job = client.submit(lines, out_dir=out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
-                                voice=args.voice, speakers=_speakers(args.speaker), seed=args.seed,
+            info = client.info()
+            out = _remote_out_dir(args.out, Path(info.output_root))
+            sent = send_voices(client, getattr(args, "voices", None), lines, _speakers(args.speaker), info)
+            for name in sent.registered:
+                log.info("registered voice %s on the daemon at %s", name, address)
+            job = client.submit(sent.lines, out_dir=out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
+                                voice=args.voice, speakers=sent.speakers, seed=args.seed,
                                 fit=dub_options(args).fit)
             with tqdm(total=len(lines), unit="line", disable=args.quiet or None, file=sys.stderr) as bar:
                 for event in client.events(job.id):

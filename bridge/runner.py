@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from dubline.core.catalog import Catalog
+from dubline.core.cluster import ClusterFitter
 from dubline.core.errors import DublineError
 from dubline.core.lines import Line
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, LineStarted, dub
@@ -73,9 +74,10 @@ class DeviceQueue:
 class JobRunner:
     """Runs one job's ``dub()`` generator a step at a time on its device's thread."""
 
-    def __init__(self, catalog: Catalog, store: JobStore):
+    def __init__(self, catalog: Catalog, store: JobStore, fitter: ClusterFitter | None = None):
         self.catalog = catalog
         self.store = store
+        self.fitter = fitter  # serve --cluster: lines are fitted on the cluster's workers
 
     async def run(self, queue: DeviceQueue, job: JobRecord, lines: list[Line], options: DubOptions) -> None:
         job.state = pb.JOB_STATE_RUNNING
@@ -91,7 +93,7 @@ class JobRunner:
         def step(gen):
             return next(gen, _END)
 
-        gen = dub(lines, replace(options, reuse=reuse, keep_going=True), self.catalog)
+        gen = dub(lines, replace(options, reuse=reuse, keep_going=True, fitter=self.fitter), self.catalog)
         try:
             while True:
                 if job.cancel.is_set():

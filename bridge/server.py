@@ -9,11 +9,14 @@ import asyncio
 import ipaddress
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grpc
 from dubline.core.catalog import Catalog
+from dubline.core.cluster import ClusterOptions
+from dubline.core.catalog_options import CatalogOptions, build_catalog, catalog_factory
+from dubline.core.errors import DublineError, EngineError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -41,14 +44,17 @@ class ServerOptions:
     output_root: Path = field(default_factory=lambda: Path.home() / "Dubline")
     state_dir: Path = field(default_factory=_state_home)
     token_file: Path = field(default_factory=default_token_file)
-    engines: tuple[str, ...] = ("piper",)
+    engines: tuple[str, ...] = ("piper",)  # loaded at start, with those ``catalog`` asks for
+    catalog: CatalogOptions = field(default_factory=CatalogOptions)  # --model-dir, --voices, ...
     max_lines_per_job: int = 5000
     max_message_bytes: int = 32 * 1024 * 1024
     grace_seconds: float = 5.0
+    cluster: ClusterOptions | None = None  # serve --cluster
 
     def service_options(self) -> ServiceOptions:
         return ServiceOptions(output_root=self.output_root, state_dir=self.state_dir, engines=self.engines,
-                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes)
+                              max_lines_per_job=self.max_lines_per_job, max_message_bytes=self.max_message_bytes,
+                              cluster=self.cluster)
 
 
 def is_loopback(host: str) -> bool:
@@ -141,11 +147,13 @@ class Daemon:
     """Service + gRPC server + JSON gateway, started and stopped together."""
 
     def __init__(self, options: ServerOptions, catalog: Catalog | None = None):
+        """``catalog``: a ready catalog (tests); otherwise built from ``options.catalog``."""
         self.options = options
         self.catalog = catalog
         self.port = 0
         self.bridge_port = 0
         self.token = ""
+        self.loaded: asyncio.Task[None] | None = None  # done when the models are in; raises if they failed
 
     async def start(self) -> None:
         o = self.options
@@ -154,7 +162,14 @@ class Daemon:
                         "token can make this machine synthesize and write files, and the token travels unencrypted "
                         "(no TLS). Use a firewall or an SSH tunnel. !!!", o.host)
         self.token = ensure_token(o.token_file)
-        self.service = DublineService(o.service_options(), self.catalog)
+        service_options = o.service_options()
+        if self.catalog is None:
+            # Read before any port opens: a bad voices.toml stops the start with its own message.
+            built = build_catalog(o.catalog)
+            self.catalog = built.catalog
+            service_options = replace(service_options, engines=tuple(dict.fromkeys(built.engines + o.engines)),
+                                      voice_map=built.voice_map, worker_catalog=catalog_factory(o.catalog))
+        self.service = DublineService(service_options, self.catalog)
         host = f"[{o.host}]" if ":" in o.host and not o.host.startswith("[") else o.host
         self.server, self.port, self.health = create_server(f"{host}:{o.port}", self.service, self.token,
                                                             o.max_message_bytes)
@@ -169,10 +184,17 @@ class Daemon:
             self.bridge_port = await self.gateway.start()
         log.info("dubline daemon: gRPC on %s:%d, JSON bridge on %s, output root %s, token %s",
                  o.host, self.port, self.bridge_port or "off", o.output_root, o.token_file)
-        self._loading = asyncio.create_task(self._load())
+        self.loaded = asyncio.create_task(self._load())
 
     async def _load(self) -> None:
-        await self.service.start()
+        """Load the models once; health turns SERVING only after they are in memory."""
+        try:
+            await self.service.start()
+        except DublineError:
+            raise
+        except Exception as e:  # a model that will not load: one line naming it, not a traceback
+            log.debug("model load failed", exc_info=True)
+            raise EngineError(f"the daemon could not load its models: {type(e).__name__}: {e}") from e
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -183,4 +205,6 @@ class Daemon:
             await self.gateway.stop()
         await self.service.close()
         await self.server.stop(grace)
-        self._loading.cancel()
+        if self.loaded is not None:
+            self.loaded.cancel()
+            await asyncio.gather(self.loaded, return_exceptions=True)

@@ -11,7 +11,7 @@ import io
 import logging
 import platform
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +19,12 @@ import grpc
 import soundfile as sf
 from dubline.core.audio import resample, subtype
 from dubline.core.catalog import AUTO, Catalog
+from dubline.core.cluster import ClusterFitter, ClusterOptions
 from dubline.core.engines.base import SynthesisControls
 from dubline.core.fit import fit_line
 from dubline.core.render import DubOptions, plan
 from dubline.core.timebase import ticks_to_samples
+from dubline.core.voices import VoiceMap
 
 from . import convert
 from ._proto import dubline_pb2 as pb
@@ -49,6 +51,11 @@ class ServiceOptions:
     max_target_samples: int = 48000 * 600  # ten minutes at 48 kHz
     cancel_wait_seconds: float = 60.0
     extra_versions: dict[str, str] = field(default_factory=dict)
+    # Jobs' lines synthesized on a Ray cluster (``serve --cluster``); None: on this machine.
+    cluster: ClusterOptions | None = None
+    worker_catalog: Callable[[], Catalog] = Catalog  # what each cluster worker loads
+    # ``serve --voices``: speaker voices and emotions for jobs that do not set their own
+    voice_map: VoiceMap = field(default_factory=VoiceMap)
 
 
 class DublineService:
@@ -74,6 +81,9 @@ class DublineService:
             engine = await asyncio.get_running_loop().run_in_executor(None, self.catalog.engine, name)
             self._queue(engine.capabilities.device)
             log.info("loaded engine %s (%s) on %s", name, engine.model_version, engine.capabilities.device)
+        if self.options.cluster is not None:
+            self.runner.fitter = await asyncio.get_running_loop().run_in_executor(
+                None, ClusterFitter, self.options.cluster, self.options.worker_catalog)
         self.ready.set()
 
     async def close(self) -> None:
@@ -87,6 +97,8 @@ class DublineService:
                 await job.emit(job_done=pb.JobDone(job=job.message()))
         for q in self.queues.values():
             await q.close()
+        if self.runner.fitter is not None:
+            self.runner.fitter.close()
 
     def _queue(self, device: str) -> DeviceQueue:
         if device not in self.queues:
@@ -233,14 +245,16 @@ class DublineService:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
             self._check_text(msg.text, f"line {msg.id!r}")
             lines.append(convert.line(msg, sr, self.root))
-        speakers = dict(req.speakers)
+        defaults = self.options.voice_map
+        speakers = {**defaults.speakers, **dict(req.speakers)}
+        lines = defaults.apply(lines)
         default_voice = req.default_voice or AUTO
         for ln in lines:
             self.catalog.for_line(ln, default_voice, speakers)  # VoiceError -> NOT_FOUND
         out_dir = confine(self.root, out.output_dir or f"jobs/{job_id}")
         options = DubOptions(out_dir=out_dir, sample_rate=sr, bit_depth=bit_depth, voice=default_voice,
                              speakers=speakers, fit=convert.fit_policy(req.fit if req.HasField("fit") else None),
-                             seed=req.seed, keep_going=True)
+                             seed=req.seed, keep_going=True, output_root=self.root)
         slots = plan(lines, options, self.catalog)  # InputError -> INVALID_ARGUMENT, before any audio
         device = self.catalog.engine(slots[0].voice.engine).capabilities.device
 

@@ -59,12 +59,12 @@ def export(report, lines, info: TimelineInfo | None, args, source_timeline=None)
         voices = sorted({r.voice for r in report.lines})
         label = voices[0] if len(voices) == 1 else "mixed voices"
         timeline = dub_timeline(stems, info, label, source_timeline)
-        for f in write_timeline(timeline, out, "dub", formats):
+        for f in write_timeline(timeline, out, "dub", formats, root=out):
             print(f"timeline -> {f}")
     deliveries = _formats(args.deliver, ENCODINGS)
     if deliveries:
         done = deliver(report.track, out / "delivery",
-                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)))
+                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)), root=out)
         n = done.normalised
         if n is not None:
             print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "
@@ -84,9 +84,10 @@ def cmd_otio(args: argparse.Namespace) -> int:
     found = lines_from_timeline(timeline, _read_options(args), Path(args.file))
     print(f"{len(found.lines)} lines from {', '.join(found.tracks_read) or 'markers'} "
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
-    options = with_cache(dub_options(args), args, found.info)
-    report = run_dub(found.lines, options, dub_catalog(args), quiet=args.quiet)
-    export(report, found.lines, options.timeline, args, timeline)
+    built = dub_catalog(args)
+    lines, options = built.apply(found.lines, with_cache(dub_options(args), args, found.info))
+    report = run_dub(lines, options, built.catalog, quiet=args.quiet)
+    export(report, lines, options.timeline, args, timeline)
     return 0
 
 
@@ -97,18 +98,20 @@ def cmd_conform(args: argparse.Namespace) -> int:
     old = lines_from_timeline(load_timeline(args.old), read, Path(args.old))
     timeline = load_timeline(args.new)
     new = lines_from_timeline(timeline, read, Path(args.new))
-    options = with_cache(dub_options(args), args, new.info)
-    passes = conform_pass(old.lines, new.lines, options, dub_catalog(args))
+    built = dub_catalog(args)
+    old_lines, _ = built.apply(old.lines, dub_options(args))
+    new_lines, options = built.apply(new.lines, with_cache(dub_options(args), args, new.info))
+    passes = conform_pass(old_lines, new_lines, options, built.catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
     print(changes.summary())
     before = {Path(p).name for p in previous_stems(args.out)}
-    report = run_dub(new.lines, options, quiet=args.quiet, events=passes)
+    report = run_dub(new_lines, options, quiet=args.quiet, events=passes)
     if report.cache:
         print(f"model calls {report.cache['model_calls']}, reused {report.cache['fitted_hits']}")
     for name in sorted(before - {Path(r.file).name for r in report.lines}):
         print(f"removed lines/{name}")
-    export(report, new.lines, options.timeline, args, timeline)
+    export(report, new_lines, options.timeline, args, timeline)
     return 0
 
 
@@ -125,12 +128,16 @@ def add_timeline_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", help="override the timeline rate (e.g. '29.97 NDF')")
 
 
-def add_parsers(sub, add_dub_options) -> None:
+def add_parsers(sub, add_dub_options, add_cluster_options) -> None:
+    from dubline.bridge.cli import add_cloning_options
+
     p = sub.add_parser("otio", help="dub dialogue read from an OpenTimelineIO timeline")
     p.add_argument("file", type=Path)
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
+    add_cloning_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_otio)
 
     p = sub.add_parser("conform", help="re-dub only what changed between two cuts")
@@ -139,6 +146,8 @@ def add_parsers(sub, add_dub_options) -> None:
     add_dub_options(p)
     add_timeline_read_options(p)
     add_output_options(p, "otio,fcp7")
+    add_cloning_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=cmd_conform)
 
     p = sub.add_parser("mux", help="put the dub into a video without re-encoding the picture")

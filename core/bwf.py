@@ -162,15 +162,16 @@ def bwf_bytes(audio: np.ndarray, sample_rate: int, bit_depth: int, bext: BextInf
 
 
 def write_bwf(path: str | Path, audio: np.ndarray, sample_rate: int, bext: BextInfo,
-              bit_depth: int = 16) -> Path:
-    """Write a Broadcast WAV atomically (temp file in the same folder, then rename)."""
+              bit_depth: int = 16, root: Path | None = None) -> Path:
+    """Write a Broadcast WAV atomically (temp file in the same folder, then rename), confined
+    to ``root`` when given (no symlink below it followed)."""
     path = Path(path)
-    _atomic_write(path, bwf_bytes(audio, sample_rate, bit_depth, bext))
+    _atomic_write(path, bwf_bytes(audio, sample_rate, bit_depth, bext), root)
     return path
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    with atomic_path(path) as tmp:
+def _atomic_write(path: Path, payload: bytes, root: Path | None = None) -> None:
+    with atomic_path(path, root=root) as tmp:
         tmp.write_bytes(payload)
 
 

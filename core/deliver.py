@@ -40,7 +40,9 @@ class Delivery:
     normalised: Normalised | None
 
 
-def deliver(track: Path, out_dir: Path, options: DeliveryOptions = DeliveryOptions()) -> Delivery:
+def deliver(track: Path, out_dir: Path, options: DeliveryOptions = DeliveryOptions(),
+            root: Path | None = None) -> Delivery:
+    """Delivery files in ``out_dir``, confined to ``root`` (no symlink below it followed)."""
     import soundfile as sf
 
     track = Path(track)
@@ -65,14 +67,14 @@ def deliver(track: Path, out_dir: Path, options: DeliveryOptions = DeliveryOptio
         max_true_peak=result.after.true_peak_dbtp if result and np.isfinite(result.after.true_peak_dbtp) else None,
         coding_history=f"A=PCM,F={sr},W={options.bit_depth},M=mono,T=Dubline\r\n",
     )
-    files = [write_bwf(master, audio, sr, bext, options.bit_depth)]
+    files = [write_bwf(master, audio, sr, bext, options.bit_depth, root=root)]
     for fmt in options.formats:
         suffix, opts = ENCODINGS[fmt]
-        files.append(_encode(master, out_dir / f"dialogue{suffix}", opts))
+        files.append(_encode(master, out_dir / f"dialogue{suffix}", opts, root))
     return Delivery(files, result)
 
 
-def _encode(source: Path, target: Path, opts: dict) -> Path:
+def _encode(source: Path, target: Path, opts: dict, root: Path | None = None) -> Path:
     import ffmpeg
 
-    return run_to(lambda tmp: ffmpeg.input(str(source)).output(tmp, **opts), target)
+    return run_to(lambda tmp: ffmpeg.input(str(source)).output(tmp, **opts), target, root)

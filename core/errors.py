@@ -67,3 +67,19 @@ class FitError(DublineError):
 
 class OutputError(DublineError):
     """Output cannot be written where asked (outside the output root, not writable, ...)."""
+
+
+class DiskFullError(OutputError):
+    """The disk (or the user's quota) filled up while writing ``path``."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        super().__init__(f"{path}: disk full (no space left on the device, or quota exceeded); "
+                         f"free some space and run again")
+
+    def __reduce__(self):  # pickles (process pools) with its one argument
+        return (type(self), (self.path,))
+
+
+class ClusterError(DublineError):
+    """The Ray cluster cannot be reached, is not installed, or lost every worker."""

@@ -23,15 +23,16 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def run_to(stream_for, target: Path) -> Path:
-    """Run ``stream_for(tmp_path)`` (an ffmpeg-python output node) and move it to ``target``."""
+def run_to(stream_for, target: Path, root: Path | None = None) -> Path:
+    """Run ``stream_for(tmp_path)`` (an ffmpeg-python output node) and move it to ``target``;
+    ``root``: the folder the write is confined to."""
     try:
         import ffmpeg
     except ImportError as e:
         raise OutputError("encoding and muxing need ffmpeg-python "
                           "(pip install ffmpeg-python imageio-ffmpeg)") from e
     target = Path(target)
-    with atomic_path(target, suffix=target.suffix) as tmp:
+    with atomic_path(target, suffix=target.suffix, root=root) as tmp:
         node = stream_for(str(tmp)).global_args("-hide_banner", "-nostdin", "-loglevel", "error")
         log.debug("ffmpeg %s", " ".join(node.get_args()))
         try:

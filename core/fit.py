@@ -19,7 +19,9 @@ from fractions import Fraction
 import numpy as np
 
 from .audio import fade_edges, resample, speech_bounds
-from .engines.base import Capabilities, DurationTarget, Engine, Synthesis, SynthesisControls, Voice
+from .engines.base import (
+    Capabilities, DurationTarget, Engine, Synthesis, SynthesisControls, SynthesisRequest, Voice,
+)
 from .errors import FitError, InputError
 from .stretch import stretch_to
 
@@ -64,6 +66,31 @@ class FitResult:
     flag: str | None = None  # "too_long" | "too_short" when outside every bound
 
 
+@dataclass(frozen=True)
+class FitTask:
+    """One slot's fitting work: everything ``fit_line`` needs besides the engine.
+
+    Plain data, so a cluster worker can take it and a cache can key on it.
+    """
+
+    index: int  # the slot's place in its job
+    text: str
+    voice: Voice
+    controls: SynthesisControls
+    target_samples: int
+    sample_rate: int
+    policy: FitPolicy
+    gap_samples: int
+
+    def request(self) -> SynthesisRequest:
+        target = duration_target_for(self.target_samples, self.sample_rate, self.policy)
+        return SynthesisRequest(self.text, self.voice, self.controls, target)
+
+    def run(self, engine: Engine) -> FitResult:
+        return fit_line(engine, self.voice, self.text, self.controls, self.target_samples,
+                        self.sample_rate, self.policy, self.gap_samples)
+
+
 def native_range(capabilities: Capabilities, policy: FitPolicy) -> tuple[float, float] | None:
     """The factor range an engine may reach natively under ``policy``; None if it can't."""
     d = capabilities.duration
@@ -72,12 +99,17 @@ def native_range(capabilities: Capabilities, policy: FitPolicy) -> tuple[float, 
     return max(policy.min_factor, d.min_factor), min(policy.max_factor, d.max_factor)
 
 
+def duration_target_for(target_samples: int, sample_rate: int, policy: FitPolicy) -> DurationTarget:
+    """The slot as a native target: its speech at the slot's length, within the policy."""
+    return DurationTarget(Fraction(target_samples, sample_rate), policy.min_factor, policy.max_factor)
+
+
 def duration_target(capabilities: Capabilities, target_samples: int, sample_rate: int,
                     policy: FitPolicy) -> DurationTarget | None:
-    """What to ask the engine for a slot: its speech at the slot's length, within the policy."""
+    """What ``fit_line`` asks an engine for a slot (None: it has no duration control)."""
     if not capabilities.duration.native:
         return None
-    return DurationTarget(Fraction(target_samples, sample_rate), policy.min_factor, policy.max_factor)
+    return duration_target_for(target_samples, sample_rate, policy)
 
 
 def fit_line(engine: Engine, voice: Voice, text: str, controls: SynthesisControls,

@@ -14,14 +14,15 @@ EMOTIONS = ("happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surp
 class Emotion:
     """How a line should feel. At most one of the controls is normally set.
 
-    preset + intensity: a name from ``EMOTIONS`` with strength 0-1.
+    preset + intensity: a name from ``EMOTIONS`` with strength 0-1; intensity None: not given,
+    the engine applies its own default (IndexTTS2: 0.65, as its UI).
     vector: eight weights in ``EMOTIONS`` order.
     reference: an audio clip whose emotion is copied.
     description: free text ("冷笑一声", "trembling") for engines with a text-emotion model.
     """
 
     preset: str | None = None
-    intensity: float = 1.0
+    intensity: float | None = None
     vector: tuple[float, ...] | None = None
     reference: Path | None = None
     description: str | None = None

@@ -324,7 +324,7 @@ def _emotion(value) -> Emotion | None:
         raise ValueError(f"emotion vector needs {len(EMOTIONS)} weights ({', '.join(EMOTIONS)})")
     return Emotion(
         preset=str(preset).lower() if preset else None,
-        intensity=float(value.get("intensity", 1.0)),
+        intensity=float(value["intensity"]) if "intensity" in value else None,
         vector=tuple(float(v) for v in vector) if vector is not None else None,
         reference=Path(value["reference"]) if value.get("reference") else None,
         description=value.get("description"),

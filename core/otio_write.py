@@ -130,8 +130,10 @@ def dub_timeline(stems: Iterable[PlacedStem], info: TimelineInfo, voice_label: s
     return timeline
 
 
-def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[str]) -> list[Path]:
-    """Export ``timeline`` as ``out_dir/<stem_name><suffix>`` per format; atomic writes."""
+def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[str],
+                   root: Path | None = None) -> list[Path]:
+    """Export ``timeline`` as ``out_dir/<stem_name><suffix>`` per format; atomic writes, confined
+    to ``root`` (no symlink below it followed; default ``out_dir``)."""
     import opentimelineio as otio
 
     written = []
@@ -147,11 +149,11 @@ def write_timeline(timeline, out_dir: Path, stem_name: str, formats: Iterable[st
             text = otio.adapters.write_to_string(shaped, adapter_name=adapter)
         except Exception as e:  # adapters raise their own exception types
             raise OutputError(f"{target}: the {fmt} adapter could not write the timeline: {e}") from e
-        _atomic_write_text(target, text)
+        _atomic_write_text(target, text, root)
         written.append(target)
     return written
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
+def _atomic_write_text(path: Path, text: str, root: Path | None = None) -> None:
+    with atomic_path(path, root=root) as tmp:
         tmp.write_text(text, encoding="utf-8")

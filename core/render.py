@@ -7,21 +7,23 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .audio import peak_safe
-from .bwf import BextInfo, write_bwf
+from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
+from .cluster import ClusterFitter as Fitter
 from .engines.base import SynthesisControls, Voice
-from .errors import DublineError, InputError, Problem
-from .files import file_sha256
-from .fit import FitPolicy, FitResult, fit_line
+from .errors import DiskFullError, DublineError, InputError, Problem
+from .files import atomic_path, file_sha256
+from .fit import FitPolicy, FitResult, FitTask, fit_line
 from .lines import Line
+from .outputs import OutputRun
 from .report import DubReport, LineResult, write_report
 from .timeline_info import TimelineInfo
 from .track import write_track
@@ -49,6 +51,12 @@ class DubOptions:
     # Resume hook (the daemon's durable jobs): returns a finished result for a slot to reuse
     # instead of rendering it again, or None. The caller vouches that its stem still matches.
     reuse: Callable[[Slot], LineResult | None] | None = None
+    # Every write stays below this folder, following no symlink under it (the daemon's output
+    # root); None: ``out_dir`` itself.
+    output_root: Path | None = None
+    # Where lines are synthesized and fitted: None here, or the workers of a Ray cluster
+    # (``--cluster``); files are written here either way.
+    fitter: Fitter | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -103,12 +111,27 @@ def stem_name(line_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", line_id).strip("._") or "line"
 
 
+def _free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... whichever is still free; records it in ``taken``.
+
+    Names are compared case-folded: on a case-insensitive file system (macOS, Windows)
+    ``A.wav`` and ``a.wav`` are one file, and two lines must never share a stem.
+    """
+    name, k = base, 1
+    while name.casefold() in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name.casefold())
+    return name
+
+
 def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]:
     """Resolve voices and sample ranges for every line; raise before any audio is written."""
     if not lines:
         raise InputError("no lines to dub")
     ordered = sorted(lines, key=lambda ln: ln.range.start_seconds)
-    problems, seen, names, slots = [], set(), set(), []
+    problems, seen, slots = [], set(), []
+    names: set[str] = set()
     for i, line in enumerate(ordered):
         where: dict[str, Any] = dict(file=line.source.file, line=line.source.line, cue=line.source.cue or line.id)
         if line.id in seen:
@@ -126,10 +149,7 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
         except DublineError as e:
             problems.append(Problem(str(e), **where))
             continue
-        name = stem_name(line.id)
-        if name in names:
-            name = f"{name}_{i + 1}"
-        names.add(name)
+        name = _free_name(stem_name(line.id), names)
         gap = max(0, nxt - end) if nxt is not None else 10**9
         slots.append(Slot(line, voice, start, end, gap, options.out_dir / "lines" / f"{name}.wav"))
     if problems:
@@ -137,26 +157,37 @@ def plan(lines: list[Line], options: DubOptions, catalog: Catalog) -> list[Slot]
     return slots
 
 
-def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> LineResult:
-    """Synthesize, fit and write one line's stem."""
-    return write_slot(slot, fit_slot(slot, options, catalog, cache), options)
-
-
 def fit_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> FitResult:
-    """One line's fitted audio: one synthesis (or the cache's copy), fitted to its slot."""
-    line = slot.line
+    """Synthesize and fit one line to its slot (no file written)."""
     engine = catalog.engine(slot.voice.engine)
-    controls = SynthesisControls(seed=options.seed, emotion=line.emotion)
     fit = cache.fit if cache is not None else fit_line
-    return fit(engine, slot.voice, line.text, controls, slot.end - slot.start,
+    return fit(engine, slot.voice, slot.line.text, _controls(slot, options), slot.end - slot.start,
                options.sample_rate, options.fit, slot.gap)
 
 
-def write_slot(slot: Slot, fitted: FitResult, options: DubOptions) -> LineResult:
-    """Write a fitted line's stem and describe it."""
+def fit_task(index: int, slot: Slot, options: DubOptions) -> FitTask:
+    """The slot's fitting work as a cluster worker takes it."""
+    return FitTask(index, slot.line.text, slot.voice, _controls(slot, options), slot.end - slot.start,
+                   options.sample_rate, options.fit, slot.gap)
+
+
+def _controls(slot: Slot, options: DubOptions) -> SynthesisControls:
+    return SynthesisControls(seed=options.seed, emotion=slot.line.emotion)
+
+
+def write_slot(slot: Slot, fitted: FitResult, options: DubOptions, run: OutputRun | None = None) -> LineResult:
+    """Write a fitted line's stem (staged in ``run`` when given) and describe it."""
     line = slot.line
-    write_bwf(slot.file, peak_safe(fitted.audio), options.sample_rate,
-              _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem), options.bit_depth)
+    payload = bwf_bytes(peak_safe(fitted.audio), options.sample_rate, options.bit_depth,
+                        _bext(slot.start, options, f"Dubline line {line.id}", slot.file.stem))
+    if run is None:  # one stem on its own: written in place, still confined
+        with atomic_path(slot.file, root=options.output_root or options.out_dir) as tmp:
+            tmp.write_bytes(payload)
+        written = slot.file
+    else:
+        with run.write(slot.file) as tmp:
+            tmp.write_bytes(payload)
+        written = run.settle(slot.file)
     return LineResult(
         id=line.id,
         text=line.text,
@@ -171,47 +202,87 @@ def write_slot(slot: Slot, fitted: FitResult, options: DubOptions) -> LineResult
         method=fitted.method,
         flag=fitted.flag,
         warnings=tuple(fitted.warnings),
-        sha256=file_sha256(slot.file),
+        sha256=file_sha256(written),
     )
 
 
-class _Ahead:
-    """Synthesis of the next line on a worker thread while this one is written.
+def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCache | None = None,
+                run: OutputRun | None = None) -> LineResult:
+    """Synthesize, fit and write one line's stem (staged in ``run`` when given)."""
+    return write_slot(slot, fit_slot(slot, options, catalog, cache), options, run)
 
-    The models release the GIL while they run, so writing, hashing and reporting line i
-    overlaps synthesizing line i+1 (both cores busy where the model alone leaves one
-    idle). Lines are still synthesized one at a time, in order, and their events come out
-    exactly as before: work on a line may start before its LineStarted, never its events.
+
+Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
+
+
+def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
+                    cache: DubCache | None) -> Iterator[Fitted]:
+    """Each slot's outcome in slot order: reused, fitted here, or the error.
+
+    The next slot is synthesized on a worker thread while the caller writes, hashes and
+    reports this one: the models release the GIL while they run, so both cores are busy
+    where the model alone leaves one idle. Lines are still synthesized one at a time, in
+    order, and the caller's events come out exactly as before (work on a line may start
+    before its LineStarted, never its events). The reuse hook is asked on the caller's
+    thread.
     """
 
-    def __init__(self, slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None):
-        self._slots, self._options, self._catalog, self._cache = slots, options, catalog, cache
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubline-synth")
-        self._futures: dict[int, Future[FitResult]] = {}
-        self._reused: dict[int, LineResult | None] = {}
+    def fit(slot: Slot) -> Fitted:
+        try:
+            return fit_slot(slot, options, catalog, cache)
+        except DublineError as e:
+            return e
 
-    def reused(self, index: int) -> LineResult | None:
-        if index not in self._reused:
-            reuse = self._options.reuse
-            self._reused[index] = reuse(self._slots[index]) if reuse else None
-        return self._reused[index]
+    def start(index: int) -> Future[Fitted] | LineResult | None:
+        if index >= len(slots):
+            return None
+        previous = options.reuse(slots[index]) if options.reuse else None
+        return previous if previous is not None else pool.submit(fit, slots[index])
 
-    def start(self, index: int) -> None:
-        if index < len(self._slots) and index not in self._futures and self.reused(index) is None:
-            self._futures[index] = self._pool.submit(fit_slot, self._slots[index], self._options,
-                                                     self._catalog, self._cache)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubline-synth")
+    ahead = start(0)
+    try:
+        for index in range(len(slots)):
+            current = ahead
+            outcome = current.result() if isinstance(current, Future) else current
+            assert outcome is not None
+            ahead = start(index + 1)  # the next line synthesizes while this one is written
+            yield outcome
+    finally:
+        if isinstance(ahead, Future):
+            ahead.cancel()
+        pool.shutdown(wait=True)
 
-    def fitted(self, index: int) -> FitResult:
-        self.start(index)
-        future = self._futures.pop(index)
-        result = future.result()
-        self.start(index + 1)  # the next line synthesizes while this one is written
-        return result
 
-    def close(self) -> None:
-        for future in self._futures.values():
-            future.cancel()
-        self._pool.shutdown(wait=True)
+def _cluster_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None,
+                      fitter: Fitter) -> Iterator[Fitted]:
+    """Each slot's outcome with the missing ones fitted on the cluster, in slot order.
+
+    Reuse and the cache are asked here, on the coordinator, before any line is sent out,
+    so a conform pass on a cluster costs what it costs locally.
+    """
+    known: dict[int, Fitted] = {}
+    tasks = []
+    for index, slot in enumerate(slots):
+        previous = options.reuse(slot) if options.reuse else None
+        task = fit_task(index, slot, options)
+        hit = previous or (cache.lookup(catalog.engine(slot.voice.engine), task) if cache is not None else None)
+        if hit is not None:
+            known[index] = hit
+        else:
+            tasks.append(task)
+    results = fitter.fit(tasks)
+    try:
+        for index, slot in enumerate(slots):
+            if index in known:
+                yield known[index]
+                continue
+            task, outcome = next(results)
+            if cache is not None and isinstance(outcome, FitResult):
+                cache.store(catalog.engine(slot.voice.engine), task, outcome)
+            yield outcome
+    finally:
+        results.close()  # a job that stops early stops its lines on the workers
 
 
 def _located(error: DublineError, line: Line) -> DublineError:
@@ -229,38 +300,61 @@ def _bext(start_sample: int, options: DubOptions, description: str, reference: s
 
 
 def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) -> Generator[DubEvent, None, None]:
-    """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json."""
+    """Dub ``lines`` into ``options.out_dir``: lines/<id>.wav, track.wav, report.json.
+
+    The run is staged and switched in whole (``outputs.OutputRun``): interrupted or failed,
+    the folder keeps the previous run; finished, it holds this one. With ``options.fitter``
+    (a ``cluster.ClusterFitter``) the lines are synthesized and fitted on its workers;
+    planning, the cache and every file stay here, so the output is the same.
+    """
     catalog = catalog or Catalog()
     slots = plan(lines, options, catalog)
+    run = OutputRun(options.out_dir, options.output_root).begin()
+    try:
+        yield from _dub_into(run, slots, options, catalog)
+    except BaseException:
+        # The daemon keeps finished staged stems: a resubmitted job resumes from them.
+        run.abort(keep_staged=options.reuse is not None)
+        raise
+
+
+def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
+              catalog: Catalog) -> Generator[DubEvent, None, None]:
     cache = DubCache(options.cache_dir) if options.cache_dir is not None else None
     results: list[LineResult] = []
     failures: list[tuple[Line, str]] = []
     total = len(slots)
-    ahead = _Ahead(slots, options, catalog, cache)
-    try:
-        for index, slot in enumerate(slots):
-            yield LineStarted(index, total, slot.line)
-            previous = ahead.reused(index)
-            if previous is not None:
-                results.append(previous)
-                yield LineDone(index, total, previous, reused=True)
-                continue
-            try:
-                result = write_slot(slot, ahead.fitted(index), options)
-            except DublineError as e:
-                located = _located(e, slot.line)
-                if not options.keep_going:
-                    raise located from e
-                failures.append((slot.line, str(located)))
-                yield LineFailed(index, total, slot.line, str(located))
-                continue
-            results.append(result)
-            yield LineDone(index, total, result)
-    finally:
-        ahead.close()
+    outcomes = (_cluster_outcomes(slots, options, catalog, cache, options.fitter) if options.fitter is not None
+                else _local_outcomes(slots, options, catalog, cache))
+    for index, slot in enumerate(slots):
+        yield LineStarted(index, total, slot.line)
+        outcome = next(outcomes)  # made after LineStarted, so progress shows the line at work
+        if isinstance(outcome, LineResult):
+            results.append(outcome)
+            yield LineDone(index, total, outcome, reused=True)
+            continue
+        try:
+            if isinstance(outcome, DublineError):
+                raise outcome
+            result = write_slot(slot, outcome, options, run)
+        except DiskFullError:
+            raise  # every later line would fail the same way
+        except DublineError as e:
+            located = _located(e, slot.line)
+            if not options.keep_going:
+                raise located from e
+            failures.append((slot.line, str(located)))
+            yield LineFailed(index, total, slot.line, str(located))
+            continue
+        results.append(result)
+        yield LineDone(index, total, result)
     track = options.out_dir / "track.wav"
-    write_track(track, [(r.start_sample, r.file) for r in results], options.sample_rate, options.bit_depth,
-                _bext(0, options, "Dubline full track", track.stem))
+    # New stems are still staged; reused ones stand in the folder.
+    sources = [(r.start_sample, _current(run, r.file)) for r in results]
+    with run.naming(track) as staged:
+        write_track(staged, sources, options.sample_rate, options.bit_depth,
+                    _bext(0, options, "Dubline full track", track.stem), root=run.root)
+    run.settle(track)
     report = DubReport(
         sample_rate=options.sample_rate,
         bit_depth=options.bit_depth,
@@ -269,5 +363,13 @@ def dub(lines: list[Line], options: DubOptions, catalog: Catalog | None = None) 
         failed=[{"id": ln.id, "error": err} for ln, err in failures],
         cache=cache.stats.to_dict() if cache is not None else {},
     )
-    write_report(options.out_dir / "report.json", report)
+    report_file = options.out_dir / "report.json"
+    with run.naming(report_file) as staged:
+        write_report(staged, report, root=run.root)
+    run.commit([r.file for r in results] + [track, report_file])
     yield JobDone(report)
+
+
+def _current(run: OutputRun, final: Path) -> Path:
+    staged = run.stage(final)
+    return staged if staged.is_file() else final

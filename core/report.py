@@ -66,6 +66,7 @@ class DubReport:
         }
 
 
-def write_report(path: Path, report: DubReport) -> None:
-    with atomic_path(path) as tmp:
+def write_report(path: Path, report: DubReport, root: Path | None = None) -> None:
+    """report.json, atomically; ``root``: the folder the write is confined to."""
+    with atomic_path(path, root=root) as tmp:
         tmp.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")

@@ -25,6 +25,13 @@ _DECIMAL_ALIASES = {
     "119.88": Fraction(120000, 1001),
 }
 _DROP_FRAME_RATES = {Fraction(30000, 1001): 2, Fraction(60000, 1001): 4}
+# Video frame rates Dubline takes: a timecode needs at least one whole frame per second, and
+# nothing shot or edited runs past 1000 fps.
+MIN_FPS, MAX_FPS = Fraction(1), Fraction(1000)
+# Digits a rate may be written with: '1e999999999' must not become a billion-digit integer.
+_RATE_TEXT = re.compile(r"(\d{1,9})(?:/(\d{1,9})|\.(\d{1,9}))?")
+# A timecode has two hour digits: frames() reads no more, so timecode() writes no more.
+MAX_HOURS = 99
 _DF_SUFFIX = re.compile(r"\s*(df|drop|drop-?frame)\s*$", re.IGNORECASE)
 _NDF_SUFFIX = re.compile(r"\s*(ndf|non-?drop(-?frame)?)\s*$", re.IGNORECASE)
 
@@ -47,8 +54,13 @@ class FrameRate:
     drop_frame: bool = False
 
     def __post_init__(self) -> None:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (self.num, self.den)):
+            raise TimeFormatError(f"frame rate {self.num!r}/{self.den!r}: give whole numbers (24000/1001)")
         if self.num <= 0 or self.den <= 0:
             raise TimeFormatError(f"frame rate {self.num}/{self.den} must be positive")
+        if not MIN_FPS <= self.fps <= MAX_FPS:
+            raise TimeFormatError(f"frame rate {self.num}/{self.den} ({float(self.fps):.6g} fps) is outside "
+                                  f"{MIN_FPS}-{MAX_FPS} fps")
         if self.drop_frame and self.fps not in _DROP_FRAME_RATES:
             raise TimeFormatError(
                 f"drop-frame timecode exists only at 29.97 and 59.94 fps, not {self.label}"
@@ -57,7 +69,7 @@ class FrameRate:
     @classmethod
     def parse(cls, text: str | int | Fraction) -> "FrameRate":
         """Parse '24000/1001', '23.976', '29.97 DF', '29.97df', '25', '59.94 NDF'."""
-        if isinstance(text, (int, Fraction)):
+        if isinstance(text, (int, Fraction)) and not isinstance(text, bool):
             value = Fraction(text)
             return cls(value.numerator, value.denominator)
         raw = str(text).strip()
@@ -65,12 +77,14 @@ class FrameRate:
             drop, body = False, _NDF_SUFFIX.sub("", raw).strip()
         else:
             drop, body = bool(_DF_SUFFIX.search(raw)), _DF_SUFFIX.sub("", raw).strip()
+        m = _RATE_TEXT.fullmatch(body)
         try:
             if body in _DECIMAL_ALIASES:
                 value = _DECIMAL_ALIASES[body]
-            elif "/" in body:
-                n, d = body.split("/", 1)
-                value = Fraction(int(n), int(d))
+            elif m is None:
+                raise ValueError(body)
+            elif m.group(2) is not None:
+                value = Fraction(int(m.group(1)), int(m.group(2)))
             else:
                 value = Fraction(body)
                 if value.denominator != 1:
@@ -104,6 +118,9 @@ class FrameRate:
         """Frame count from 00:00:00:00 -> 'HH:MM:SS:FF' (';' before frames when drop-frame)."""
         if frame < 0:
             raise TimeFormatError(f"negative frame {frame} has no timecode")
+        if frame > self.frames(f"{MAX_HOURS}:59:59:{self.nominal - 1:02d}"):
+            raise TimeFormatError(f"frame {frame} is past {MAX_HOURS}:59:59:{self.nominal - 1:02d}, "
+                                  f"the last timecode at {self.label} fps")
         nom = self.nominal
         if self.drop_frame:
             drop = _DROP_FRAME_RATES[self.fps]
@@ -161,6 +178,14 @@ class TimeRange:
     start: int
     end: int
     rate: Fraction
+
+    def __post_init__(self) -> None:
+        # A zero or negative rate would divide by zero (or flip time) far from here.
+        if not isinstance(self.rate, (int, Fraction)) or isinstance(self.rate, bool) or self.rate <= 0:
+            raise TimeFormatError(f"time range rate {self.rate!r} must be a positive whole or rational "
+                                  f"number of ticks per second")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (self.start, self.end)):
+            raise TimeFormatError(f"time range [{self.start!r}, {self.end!r}) must be whole ticks")
 
     @classmethod
     def from_frames(cls, start: int, end: int, rate: FrameRate) -> "TimeRange":

@@ -17,9 +17,12 @@ from .files import atomic_path
 
 
 def write_track(path: Path, stems: list[tuple[int, Path]], sample_rate: int, bit_depth: int = 16,
-                bext: BextInfo | None = None) -> int:
-    """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                bext: BextInfo | None = None, root: Path | None = None) -> int:
+    """Write ``stems`` (start sample, file) into one mono WAV; returns its length in samples.
+
+    ``root``: the folder the write is confined to (no symlink below it is followed).
+    """
+    with atomic_path(path, root=root) as tmp, open(tmp, "wb") as f:
         writer = BwfWriter(f, sample_rate, bit_depth, bext or BextInfo(time_reference=0), lossless_reread=True)
         length = _mix(writer, sorted(stems, key=lambda s: s[0]), sample_rate)
         writer.close()

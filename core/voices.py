@@ -145,7 +145,7 @@ def _emotion(entry: dict, base: Path, where: str) -> Emotion | None:
     if vector is not None and len(vector) != len(EMOTIONS):
         raise InputError(f"{where}: emotion_vector needs {len(EMOTIONS)} values ({', '.join(EMOTIONS)})")
     ref = entry.get("emotion_reference")
-    emotion = Emotion(preset=preset, intensity=float(entry.get("intensity", 1.0)),
+    emotion = Emotion(preset=preset, intensity=float(entry["intensity"]) if "intensity" in entry else None,
                       vector=tuple(float(v) for v in vector) if vector is not None else None,
                       reference=base / ref if ref else None, description=entry.get("emotion_text"))
     return None if emotion.is_neutral() else emotion

@@ -14,13 +14,14 @@ from dubline.bridge import Client
 from dubline.bridge._proto import dubline_pb2 as pb
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen, str]:
+def start_server(tmp: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
     ready = tmp / "ready"
     ready.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "dubline.bridge.cli", "serve", "--port", "0", "--bridge-port", "-1",
          "--output-root", str(tmp / "out"), "--state-dir", str(tmp / "state"),
-         "--token-file", str(tmp / "token"), "--ready-file", str(ready)],
+         "--token-file", str(tmp / "token"), "--ready-file", str(ready), *(extra or [])],
         stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "a"))
     deadline = time.time() + 60
     while not (ready.exists() and ready.read_text().strip()):
@@ -52,12 +53,16 @@ def test_kill_9_and_restart_recomputes_no_finished_line(tmp_path):
     finally:
         proc.kill()
 
-    stems = sorted((tmp_path / "out" / "ep" / "lines").glob("*.wav"))
+    # The interrupted run is staged; the folder itself still holds the previous run (none).
+    staged = tmp_path / "out" / "ep" / ".dubline-staging" / "lines"
+    assert not (tmp_path / "out" / "ep" / "lines").exists()
+    assert not (tmp_path / "out" / "ep" / "report.json").exists()
+    stems = sorted(staged.glob("*.wav"))
     stored = sorted((tmp_path / "state" / "jobs" / "kill9" / "lines").glob("*.json"))
     assert len(stored) >= 3 and len(stems) >= len(stored)
     before = {p.name: p.stat().st_mtime_ns for p in stems}
     # A stem damaged while the server was down must be made again, not trusted.
-    damaged = tmp_path / "out" / "ep" / "lines" / "k2.wav"
+    damaged = staged / "k2.wav"
     damaged.write_bytes(damaged.read_bytes()[:-2] + b"\1\1")
     before.pop("k2.wav")
 
@@ -81,3 +86,4 @@ def test_kill_9_and_restart_recomputes_no_finished_line(tmp_path):
     for name, mtime in before.items():
         if done[name[:-4]]:
             assert (tmp_path / "out" / "ep" / "lines" / name).stat().st_mtime_ns == mtime, name
+    assert not (tmp_path / "out" / "ep" / ".dubline-staging").exists()

@@ -18,10 +18,10 @@ pytest.importorskip("transformers")
 if __import__("importlib").util.find_spec("indextts") is None:
     pytest.skip("indextts2-inference not installed (pip install -e '.[indextts-test]')", allow_module_level=True)
 
-from dubline.core.engines.base import SynthesisControls, Voice  # noqa: E402
+from dubline.core.engines.base import DurationTarget, Engine, SynthesisControls, Voice  # noqa: E402
 from dubline.core.errors import EngineError, ModelMissingError  # noqa: E402
 from dubline.core.lines import Emotion  # noqa: E402
-from tiny_indextts2 import build, speechlike  # noqa: E402
+from tiny_indextts2 import arrange, build, speechlike  # noqa: E402
 
 HOP, SR = 256, 22050
 
@@ -43,10 +43,13 @@ def refs(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def engine(tiny_checkpoint, tmp_path_factory):
-    from dubline.core.engines.indextts2 import IndexTTS2Engine, IndexTTS2Options
+    from dubline.core.engines.indextts.engine import IndexTTS2Engine
+    from dubline.core.engines.indextts.options import IndexTTS2Options
 
-    # device="cuda" on a machine without one exercises the CPU fallback.
-    opts = IndexTTS2Options(tiny_checkpoint, device="cuda", fp16=True, diffusion_steps=3, num_beams=1, max_mel_tokens=20,
+    # The upstream flat hf_cache/ layout; device="cuda" on a machine without one exercises
+    # the CPU fallback.
+    flat = arrange(tiny_checkpoint, tmp_path_factory.mktemp("flat") / "IndexTTS-2", "flat")
+    opts = IndexTTS2Options(flat, device="cuda", fp16=True, diffusion_steps=3, num_beams=1, max_mel_tokens=20,
                             cache_dir=tmp_path_factory.mktemp("cond"))
     return IndexTTS2Engine.load(opts)
 
@@ -60,36 +63,60 @@ TEXT = "hello world this is a test"
 
 def test_cpu_fallback_and_capabilities(engine):
     caps = engine.capabilities
+    assert isinstance(engine, Engine)
     assert caps.device == "cpu" and engine.model.fp16 is False
     assert caps.cloning and caps.duration.native
     assert (caps.duration.min_factor, caps.duration.max_factor) == (0.75, 1.35)
     assert caps.emotion_modes == {"reference", "vector", "preset"}  # no qwen model in the checkpoint
     assert any("CUDA requested but not available" in n for n in engine.notes)
+    assert any("FP16 is GPU-only" in n for n in engine.notes)
     assert engine.model_version.startswith("indextts2-2.0-")
 
 
-def test_exact_length_for_several_targets(engine, refs):
+def test_fp16_defaults_on_for_cuda_only():
+    from dubline.core.engines.indextts.engine import resolve_device
+
+    assert resolve_device("cpu", None) == ("cpu", False, [])
+    assert resolve_device("cpu", False) == ("cpu", False, [])
+
+
+def test_one_gpt_run_one_render_exact_length_for_each_target(engine, refs, monkeypatch):
     v = voice(refs["a"])
+    gpt_runs, renders = [], []
+    real_gpt, real_render = engine.model.semantic_tokens, engine.model.render
+    monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real_gpt(*a))
+    monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: renders.append(n) or real_render(tok, n, *a))
+    engine._lines.clear()
     natural = engine.synthesize(TEXT, v, SynthesisControls(seed=3))
-    assert natural.method == "natural" and natural.sample_rate == SR
-    assert len(natural.audio) == round(natural.natural_seconds * SR)
+    assert natural.method == "natural" and natural.sample_rate == SR and natural.factor == 1.0
+    assert len(natural.audio) == round(natural.natural_seconds * SR) and natural.speech == (0, len(natural.audio))
     nat_frames = len(natural.audio) // HOP
+    renders.clear()
     for factor in (0.8, 1.0, 1.17, 1.3):
-        target = Fraction(round(nat_frames * factor) * HOP, SR) + Fraction(1, 1000)  # off the frame grid
-        s = engine.synthesize(TEXT, v, SynthesisControls(seed=3), target)
-        assert s.method == "native" and s.target_seconds == target
-        assert len(s.audio) == round(target * SR / HOP) * HOP
+        wanted = Fraction(round(nat_frames * factor) * HOP, SR) + Fraction(1, 1000)  # off the frame grid
+        s = engine.synthesize(TEXT, v, SynthesisControls(seed=3), DurationTarget(wanted))
+        frames = round(wanted * SR / HOP)
+        assert s.method == "native" and s.target_seconds == wanted
+        assert len(s.audio) == frames * HOP and s.speech == (0, frames * HOP)
         assert s.natural_seconds == natural.natural_seconds
+        assert abs(s.factor - frames / nat_frames) < 1e-9
         assert np.isfinite(s.audio).all() and np.abs(s.audio).max() <= 1.0
+        assert renders[-1] == frames  # rendered at the target, once, never at the natural length
+    assert len(renders) == 4 and len(gpt_runs) == 1  # the GPT ran once for the line
+    # TEMPORARY: fit.py on main still passes a Fraction; it reads as the speech target.
+    bridged = engine.synthesize(TEXT, v, SynthesisControls(seed=3), Fraction(nat_frames * HOP, SR))
+    assert len(bridged.audio) == len(natural.audio)
 
 
-def test_target_outside_safe_range_is_bounded_and_reported(engine, refs):
+def test_target_outside_both_ranges_is_bounded_and_reported(engine, refs):
     v = voice(refs["a"])
     natural = engine.synthesize(TEXT, v, SynthesisControls(seed=3))
     nat_frames = len(natural.audio) // HOP
-    s = engine.synthesize(TEXT, v, SynthesisControls(seed=3), Fraction(natural.natural_seconds) * 3)
-    assert len(s.audio) == round(nat_frames * 1.35) * HOP
+    s = engine.synthesize(TEXT, v, SynthesisControls(seed=3), DurationTarget(Fraction(natural.natural_seconds) * 3))
+    assert len(s.audio) == round(nat_frames * 1.35) * HOP  # the engine's own bound
     assert any("outside IndexTTS2's safe range" in w for w in s.warnings)
+    tight = DurationTarget(Fraction(natural.natural_seconds) * 3, min_factor=0.9, max_factor=1.1)
+    assert len(engine.synthesize(TEXT, v, SynthesisControls(seed=3), tight).audio) == round(nat_frames * 1.1) * HOP
 
 
 def test_fit_line_makes_the_slot_sample_exact(engine, refs):
@@ -104,12 +131,37 @@ def test_fit_line_makes_the_slot_sample_exact(engine, refs):
 
 def test_same_seed_same_audio_other_seed_differs(engine, refs):
     v = voice(refs["a"])
-    a = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), Fraction(1, 2))
+    target = DurationTarget(Fraction(1, 2))
+    a = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
     engine._lines.clear()  # force the GPT to run again
-    b = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), Fraction(1, 2))
-    c = engine.synthesize("we will meet again", v, SynthesisControls(seed=12), Fraction(1, 2))
+    b = engine.synthesize("we will meet again", v, SynthesisControls(seed=11), target)
+    c = engine.synthesize("we will meet again", v, SynthesisControls(seed=12), target)
     assert np.array_equal(a.audio, b.audio)
     assert not np.array_equal(a.audio, c.audio)
+
+
+def test_check_refuses_unspeakable_text_and_reports_unknown_pieces(engine, refs):
+    for bad in ("", "   ", "...", "?!", "。！？"):
+        with pytest.raises(EngineError, match="nothing to say"):
+            engine.check(bad)
+    engine.check("hello ☃ world")  # speakable: checked, not refused
+    s = engine.synthesize("hello ☃ world", voice(refs["a"]), SynthesisControls(seed=1))
+    assert any("does not know" in w and "☃" in w for w in s.warnings)
+    clean = engine.synthesize("hello world", voice(refs["a"]), SynthesisControls(seed=1))
+    assert not any("does not know" in w for w in clean.warnings)
+
+
+def test_chinese_sentence_ends_split_and_digits_are_read(engine):
+    tok = engine.model.tokenizer
+    # Without nemo the package's own punctuation map still applies: 。！？ become . ! ?
+    assert tok.normalizer.normalize("你好。再见！关羽？张飞；刘备") == "你好.再见!关羽?张飞,刘备"
+    assert tok.normalizer.normalize("我有3个") == "我有三个"
+    assert tok.normalizer.normalize("it costs 25.5 and 40%") == "it costs twenty-five point five and forty percent"
+    long = "关羽张飞刘备。" * 6
+    segments = engine.model.tokenize(long, 20).segments
+    assert len(segments) > 1
+    dot = tok.convert_tokens_to_ids(["."])[0]
+    assert all(seg[-1] == dot for seg in segments[:-1])  # every split lands on a sentence end
 
 
 @pytest.fixture
@@ -131,10 +183,12 @@ def test_each_emotion_control_reaches_the_model(engine, refs, emovecs):
     v = voice(refs["a"])
     controls = {
         "speaker": None,
-        "vector": Emotion(vector=(0, 0.9, 0, 0, 0, 0, 0, 0)),
+        "vector": Emotion(vector=(0, 0.9, 0, 0, 0, 0, 0, 0), intensity=1.0),
         "preset": Emotion(preset="happy", intensity=1.0),
-        "same_as_preset": Emotion(vector=(1, 0, 0, 0, 0, 0, 0, 0)),
+        "same_as_preset": Emotion(vector=(1, 0, 0, 0, 0, 0, 0, 0), intensity=1.0),
         "weak_preset": Emotion(preset="happy", intensity=0.3),
+        "default_preset": Emotion(preset="happy"),  # no intensity: upstream's UI weight 0.65
+        "preset_065": Emotion(preset="happy", intensity=0.65),
         "reference": Emotion(reference=refs["angry"], intensity=0.7),
         "zero_alpha_vector": Emotion(vector=(0, 0.9, 0, 0, 0, 0, 0, 0), intensity=0.0),
         "description": Emotion(description="trembling"),
@@ -153,6 +207,7 @@ def test_each_emotion_control_reaches_the_model(engine, refs, emovecs):
         assert not same("speaker", other), other
     assert not same("vector", "preset") and not same("preset", "weak_preset")
     assert same("preset", "same_as_preset")  # a preset is a one-hot vector, same bias and cap
+    assert same("default_preset", "preset_065") and not same("default_preset", "preset")
     assert same("zero_alpha_vector", "speaker")  # intensity 0 leaves the speaker's own emotion
     assert emo_shapes["reference"] != emo_shapes["speaker"]  # the emotion clip's features went in
     assert same("description", "speaker")
@@ -160,20 +215,53 @@ def test_each_emotion_control_reaches_the_model(engine, refs, emovecs):
 
 
 def test_emotion_plan_follows_indextts2_precedence_and_normalisation():
-    from dubline.core.engines.indextts_emotion import EMOTION_BIAS, plan_emotion
+    from dubline.core.engines.indextts.emotion import EMOTION_BIAS, EmotionDefaults, plan_emotion
 
     plan = plan_emotion(Emotion(vector=(1, 1, 0, 0, 0, 0, 0, 1), reference=Path("x.wav")), has_text_model=False)
     assert plan.mode == "vector" and abs(sum(plan.vector) - 0.8) < 1e-9  # sum capped at 0.8
+    assert plan.alpha == 0.65  # no intensity given: upstream's UI default
     biased = np.array([1, 1, 0, 0, 0, 0, 0, 1]) * EMOTION_BIAS
     assert np.allclose(plan.vector, biased * 0.8 / biased.sum())
     assert any("reference ignored" in w for w in plan.warnings)
     small = plan_emotion(Emotion(vector=(0.2, 0, 0, 0, 0, 0, 0, 0.2)), has_text_model=False)
     assert np.allclose(small.vector, (0.2 * 0.9375, 0, 0, 0, 0, 0, 0, 0.2 * 0.5625))  # under the cap
     text = plan_emotion(Emotion(description="冷笑一声", vector=(1,) * 8), has_text_model=True)
-    assert text.mode == "text" and any("vector ignored" in w for w in text.warnings)
+    assert text.mode == "text" and text.alpha == 0.6 and any("vector ignored" in w for w in text.warnings)
     assert plan_emotion(Emotion(reference=Path("r.wav"), intensity=0.4), False).alpha == 0.4
+    own = EmotionDefaults(from_text=True)
+    assert plan_emotion(None, True, "我恨你", own) == plan_emotion(Emotion(description="我恨你"), True)
+    assert plan_emotion(None, True, "我恨你").mode == "speaker"  # off unless asked for
+    no_model = plan_emotion(None, False, "我恨你", own)
+    assert no_model.mode == "speaker" and "no emotion text model" in no_model.warnings[0]
     with pytest.raises(ValueError, match="8 values"):
         plan_emotion(Emotion(vector=(1, 0)), False)
+
+
+def test_qwen_answers_are_parsed_and_nonsense_is_refused():
+    from dubline.core.engines.indextts.emotion import parse_emotion_answer
+
+    assert parse_emotion_answer('{"愤怒": 0.9, "自然": 0.1}', "x") == (0, 0.9, 0, 0, 0, 0, 0, 0.1)
+    assert parse_emotion_answer('高兴: 2.0, 惊讶: 0.5', "x") == (1.2, 0, 0, 0, 0, 0, 0.5, 0)  # clamped
+    assert parse_emotion_answer('{"悲伤": 0.8}', "so gloomy")[5] == 0.8  # sad -> melancholic
+    assert parse_emotion_answer('{"高兴": 0}', "x") == (0, 0, 0, 0, 0, 0, 0, 1.0)  # upstream: calm
+    assert parse_emotion_answer("I cannot help with that", "x") is None
+
+
+def test_broken_text_emotion_model_falls_back_to_the_voice(engine, refs, tmp_path):
+    from dubline.core.engines.indextts.emotion import TextEmotionModel
+
+    broken = tmp_path / "qwen"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    real = engine.model.text_emotion
+    engine.model.text_emotion = TextEmotionModel(broken, "cpu", False)
+    try:
+        engine._lines.clear()
+        s = engine.synthesize("calm voice", voice(refs["a"]),
+                              SynthesisControls(seed=5, emotion=Emotion(description="furious")))
+    finally:
+        engine.model.text_emotion = real
+    assert any("could not be loaded" in w and "voice's own emotion" in w for w in s.warnings)
 
 
 def test_conditioning_computed_once_per_voice_content(engine, refs, tiny_checkpoint, tmp_path):
@@ -203,8 +291,10 @@ def test_out_of_memory_fails_only_that_line(engine, refs):
     import torch
 
     def oom(*_):
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        # torch.cuda.OutOfMemoryError is the name torch 2.4 has too
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
+    engine._lines.clear()
     hook = engine.model.vocoder.register_forward_pre_hook(oom)
     try:
         with pytest.raises(EngineError, match="GPU out of memory"):
@@ -214,33 +304,9 @@ def test_out_of_memory_fails_only_that_line(engine, refs):
     assert len(engine.synthesize("hello", voice(refs["a"]), SynthesisControls(seed=2)).audio) > 0
 
 
-def test_missing_files_are_listed(tiny_checkpoint, tmp_path):
-    from dubline.core.engines.indextts_layout import resolve_layout
-
-    with pytest.raises(ModelMissingError, match="config.yaml"):
-        resolve_layout(tmp_path)
-    partial = tmp_path / "partial"
-    partial.mkdir()
-    for name in ("config.yaml", "gpt.pth", "bpe.model", "feat1.pt", "feat2.pt", "wav2vec2bert_stats.pt"):
-        (partial / name).symlink_to(tiny_checkpoint / name)
-    (partial / "bigvgan").mkdir()
-    (partial / "bigvgan/config.json").symlink_to(tiny_checkpoint / "bigvgan/config.json")
-    with pytest.raises(ModelMissingError) as err:
-        resolve_layout(partial)
-    msg = str(err.value)
-    expected = ["s2mel.pth", "w2v-bert-2.0/config.json", "w2v-bert-2.0/preprocessor_config.json",
-                "w2v-bert-2.0/model.safetensors", "semantic_codec/model.safetensors",
-                "campplus/campplus_cn_common.bin", "bigvgan/bigvgan_generator.pt"]
-    assert f"missing {len(expected)} file(s)" in msg
-    for rel in expected:
-        assert str(partial / rel) in msg
-    for present in ("gpt.pth", "bpe.model", "bigvgan/config.json"):
-        assert str(partial / present) + " " not in msg
-
-
 def test_catalog_registers_indextts2_with_a_model_dir(tiny_checkpoint):
     from dubline.core.catalog import Catalog, indextts2_loader
-    from dubline.core.engines.indextts2 import IndexTTS2Options
+    from dubline.core.engines.indextts import IndexTTS2Options
 
     catalog = Catalog()
     catalog.register_engine("indextts2", indextts2_loader(IndexTTS2Options(tiny_checkpoint / "nope")))
@@ -250,10 +316,131 @@ def test_catalog_registers_indextts2_with_a_model_dir(tiny_checkpoint):
 
 @pytest.mark.parametrize("target", [40, 97, 150, 301])
 def test_multi_segment_lines_split_the_target_exactly(target):
-    from dubline.core.engines.indextts2 import allocate_frames
+    from dubline.core.engines.indextts.timing import allocate_frames
 
     natural = [60, 35, 80]
     segs, gaps = allocate_frames(natural, 17, target)
     assert sum(segs) + sum(gaps) == target and len(gaps) == 2
     scale = target / (sum(natural) + 34)
     assert all(abs(s - n * scale) <= 1 for s, n in zip(segs, natural))
+
+
+# ---- checkpoint layouts ------------------------------------------------------------------
+def _resolved(layout) -> dict[str, Path]:
+    return {k: Path(getattr(layout, k)).resolve() for k in ("gpt", "bpe", "semantic_codec", "campplus")} | {
+        k: (Path(getattr(layout, k)) / name).resolve()
+        for k, name in (("w2v_bert", "model.safetensors"), ("bigvgan", "bigvgan_generator.pt"))}
+
+
+@pytest.mark.parametrize("where", ["dubline", "flat", "hub", "hub_env", "hf_home", "hub_model_dir"])
+def test_every_layout_users_have_is_found(tiny_checkpoint, tmp_path, where):
+    from dubline.core.engines.indextts.layout import resolve_layout
+
+    env: dict[str, str] = {}
+    model_dir = tmp_path / "IndexTTS-2"
+    if where in ("dubline", "flat", "hub"):
+        arrange(tiny_checkpoint, model_dir, where)
+    elif where == "hub_env":  # $HF_HUB_CACHE, as the indextts2-inference wheel downloads
+        arrange(tiny_checkpoint, model_dir, "hub", hub_cache=tmp_path / "hub")
+        env = {"HF_HUB_CACHE": str(tmp_path / "hub")}
+    elif where == "hf_home":
+        arrange(tiny_checkpoint, model_dir, "hub", hub_cache=tmp_path / "hfhome" / "hub")
+        env = {"HF_HOME": str(tmp_path / "hfhome")}
+    else:  # --model-dir is the cache entry of the checkpoint itself
+        from tiny_indextts2 import MAIN_FILES, hub_entry
+
+        snap = hub_entry(tmp_path / "hub", "IndexTeam/IndexTTS-2")
+        arrange(tiny_checkpoint, snap, "flat")
+        model_dir = tmp_path / "hub" / "models--IndexTeam--IndexTTS-2"
+        assert all((snap / f).exists() for f in MAIN_FILES)
+    layout = resolve_layout(model_dir, environ=env)
+    reference = resolve_layout(tiny_checkpoint, environ={})
+    assert _resolved(layout) == _resolved(reference)
+    assert layout.version == "2.0"
+
+
+def test_missing_files_are_listed_with_commands_that_fetch_them(tiny_checkpoint, tmp_path):
+    import re
+    import shlex
+
+    from dubline.core.engines.indextts.layout import resolve_layout
+
+    with pytest.raises(ModelMissingError, match="config.yaml") as err:
+        resolve_layout(tmp_path / "empty")
+    assert "hf download IndexTeam/IndexTTS-2 --local-dir" in str(err.value)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("config.yaml", "gpt.pth", "bpe.model", "feat1.pt", "feat2.pt", "wav2vec2bert_stats.pt"):
+        (partial / name).symlink_to(tiny_checkpoint / name)
+    with pytest.raises(ModelMissingError) as err:
+        resolve_layout(partial, environ={"HF_HUB_CACHE": str(tmp_path / "nohub")})
+    msg = str(err.value)
+    assert "missing 5 item(s)" in msg  # s2mel.pth and the four auxiliary models
+    assert str(partial / "s2mel.pth") in msg
+    for repo in ("facebook/w2v-bert-2.0", "amphion/MaskGCT", "funasr/campplus", "nvidia/bigvgan_v2_22khz_80band_256x"):
+        assert repo in msg
+    for looked in ("w2v-bert-2.0", "hf_cache/w2v-bert-2.0", "hf_cache/semantic_codec_model.safetensors",
+                   "campplus/campplus_cn_common.bin", "hf_cache/bigvgan"):
+        assert str(partial / looked) in msg
+    assert "modelscope download --model iic/speech_campplus_sv_zh-cn_16k-common" in msg
+    # Doing what the hf commands say (here: linking the files where they download them) completes it.
+    commands = [shlex.split(c) for c in re.findall(r"^\s*(hf download .*)$", msg, re.M)]
+    assert len(commands) == 5  # the checkpoint itself, then each auxiliary model
+    repo_files = {"facebook/w2v-bert-2.0": "w2v-bert-2.0", "amphion/MaskGCT": "", "funasr/campplus": "campplus",
+                  "nvidia/bigvgan_v2_22khz_80band_256x": "bigvgan", "IndexTeam/IndexTTS-2": ""}
+    for cmd in commands:
+        repo, files, dest = cmd[2], cmd[3:-2], Path(cmd[-1])
+        assert cmd[-2] == "--local-dir"
+        for f in files or ["s2mel.pth"]:
+            src = tiny_checkpoint / repo_files[repo] / f
+            if not (dest / f).exists():
+                (dest / f).parent.mkdir(parents=True, exist_ok=True)
+                (dest / f).symlink_to(src)
+    assert resolve_layout(partial, environ={}).s2mel == partial / "s2mel.pth"
+
+
+def test_config_version_decides(tiny_checkpoint, tmp_path):
+    from dubline.core.engines.indextts.layout import resolve_layout
+    from dubline.core.errors import EngineError
+
+    for version, match in (("3.0", "not an IndexTTS2 checkpoint"), ("2.5", "IndexTTS-2.5 checkpoints are not")):
+        d = arrange(tiny_checkpoint, tmp_path / version, "dubline")
+        (d / "config.yaml").unlink()
+        (d / "config.yaml").write_text((tiny_checkpoint / "config.yaml").read_text().replace(
+            "version: 2.0", f"version: {version}"))
+        with pytest.raises(EngineError, match=match):
+            resolve_layout(d, environ={})
+
+
+def test_the_package_init_and_torchaudio_are_never_imported(tmp_path):
+    """The package's __init__ (infer_v2, librosa, hub) never runs, and Dubline never imports torchaudio.
+
+    transformers imports an installed torchaudio by itself; the stand-in lets it, then
+    refuses every later import, which is all Dubline and the indextts modules could do.
+    """
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "site" / "torchaudio"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "import os\n"
+        "if os.environ.get('REFUSE_TORCHAUDIO'):\n"
+        "    raise ImportError('torchaudio imported after transformers loaded')\n")
+    code = (
+        "import os, sys\n"
+        "import transformers.audio_utils\n"  # transformers' own import of torchaudio
+        "sys.modules.pop('torchaudio', None); os.environ['REFUSE_TORCHAUDIO'] = '1'\n"
+        "from dubline.core.engines.indextts.imports import repcodec_class, require_indextts\n"
+        "package = require_indextts(); repcodec_class()\n"
+        "import indextts.gpt.model_v2, indextts.s2mel.modules.commons, indextts.s2mel.modules.audio\n"
+        "import indextts.s2mel.modules.campplus.DTDNN, indextts.s2mel.modules.bigvgan.bigvgan\n"
+        "bad = [m for m in ('torchaudio', 'indextts.infer_v2') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "assert not hasattr(package, 'IndexTTS2'), 'the package __init__ ran'\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

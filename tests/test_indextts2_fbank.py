@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from dubline.core.engines.kaldi_fbank import fbank  # noqa: E402
+from dubline.core.engines.indextts.fbank import fbank  # noqa: E402
 
 REF_FRAME10 = [-12.5838, -5.5952, -8.3557, -15.4526, -15.9424, -7.7323, -15.4404, -15.9424]
 REF_MEAN = -10.94371

@@ -14,10 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..files import atomic_path
+from ...files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,12 @@ class ConditioningCache:
 
     def __init__(self, directory: Path | None, namespace: str, max_items: int = 64):
         self._dir = Path(directory) / namespace if directory is not None else None
-        self._mem: OrderedDict[str, object] = OrderedDict()
+        self._mem: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._max = max_items
         self._lock = threading.Lock()
         self.stats = CacheStats()
 
-    def get(self, kind: str, key: str, compute: Callable[[], dict], device) -> dict:
-
+    def get(self, kind: str, key: str, compute: Callable[[], dict[str, Any]], device: Any) -> dict[str, Any]:
         full = f"{kind}-{key}"
         with self._lock:
             if full in self._mem:
@@ -70,19 +70,20 @@ class ConditioningCache:
     def _path(self, full: str) -> Path | None:
         return None if self._dir is None else self._dir / f"{full}.pt"
 
-    def _load(self, full: str, device):
+    def _load(self, full: str, device: Any) -> dict[str, Any] | None:
         import torch
 
         path = self._path(full)
         if path is None or not path.is_file():
             return None
         try:
-            return torch.load(path, map_location=device, weights_only=True)
+            loaded: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
+            return loaded
         except Exception as e:  # a torn or foreign file is recomputed, not fatal
             log.warning("ignoring unreadable conditioning cache %s: %s", path, e)
             return None
 
-    def _store(self, full: str, value: dict) -> None:
+    def _store(self, full: str, value: dict[str, Any]) -> None:
         import torch
 
         path = self._path(full)

@@ -3,45 +3,54 @@
 The stages are public so the engine can do what the released ``infer()`` cannot: generate
 the semantic tokens freely, then render the mel spectrogram at a chosen frame count.
 
-    speaker_conditioning(16 kHz, 22.05 kHz audio) -> SpeakerConditioning tensors
+    speaker_conditioning(16 kHz, 22.05 kHz audio) -> speaker tensors
     emotion_conditioning(16 kHz audio)            -> w2v-BERT features of an emotion clip
     emotion_vector(weights, style)                -> IndexTTS2's emotion-matrix mix
     semantic_tokens(text ids, ...)                -> GPT codes + latent (natural length)
     render(tokens, frames, speaker)               -> waveform of exactly frames * hop samples
-
-A sibling model (IndexTTS-2.5 has a native duration input) provides the same methods.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError
-from .indextts_imports import repcodec_class, require_indextts, set_offline
-from .indextts_layout import IndexTTSLayout
-from .kaldi_fbank import fbank
+from ...errors import EngineError
+from .emotion import TextEmotionModel
+from .fbank import fbank
+from .imports import repcodec_class, require_indextts, set_offline
+from .layout import IndexTTSLayout
+from .text import PlainNormalizer
+from .timing import token_frames
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 22050
-HOP = 256
-TOKENS_TO_FRAMES = 1.72  # IndexTTS2's fixed semantic-token -> mel-frame ratio
 W2V_LAYER = 17  # hidden state IndexTTS2 conditions on
+Tensor = Any  # torch.Tensor; torch is imported only where a model runs
 
 
 @dataclass
 class SemanticTokens:
     """One text segment after the GPT stage: codes, their latent, and the natural frame count."""
 
-    codes: object  # LongTensor (1, n)
-    latent: object  # (1, n, 1280)
+    codes: Tensor  # LongTensor (1, n)
+    latent: Tensor  # (1, n, 1280)
     natural_frames: int
     hit_limit: bool  # generation stopped at max_mel_tokens, not at the stop token
 
 
-def _keep_attention_mask(inference_model) -> None:
+@dataclass(frozen=True)
+class Tokenized:
+    """A line as the GPT will read it: id segments, and the pieces the BPE model does not know."""
+
+    segments: list[list[int]]
+    unknown: list[str]
+    speakable: bool  # some known piece holds a letter, digit or character (not punctuation)
+
+
+def _keep_attention_mask(inference_model: Any) -> None:
     """Give IndexTTS2's GPT the attention mask newer transformers drop when it is all ones.
 
     ``GPT2InferenceModel.forward`` reads the mask's length to position each new mel token;
@@ -51,7 +60,7 @@ def _keep_attention_mask(inference_model) -> None:
     """
     original = inference_model.prepare_inputs_for_generation
 
-    def prepare_inputs_for_generation(input_ids, past_key_values=None, **kwargs):
+    def prepare_inputs_for_generation(input_ids: Tensor, past_key_values: Any = None, **kwargs: Any) -> Any:
         if kwargs.get("attention_mask") is None:
             kwargs["attention_mask"] = input_ids.new_ones(input_ids.shape[:2])
         return original(input_ids, past_key_values=past_key_values, **kwargs)
@@ -62,7 +71,8 @@ def _keep_attention_mask(inference_model) -> None:
 class IndexTTS2Model:
     """Every network of IndexTTS2 on one device; no hub access, no torchaudio."""
 
-    def __init__(self, layout: IndexTTSLayout, device: str, fp16: bool, language: str | None = None):
+    def __init__(self, layout: IndexTTSLayout, device: str, fp16: bool, language: str | None = None,
+                 cuda_kernel: bool = False, compile: bool = False):
         import torch
 
         set_offline()
@@ -72,15 +82,16 @@ class IndexTTS2Model:
         self.layout = layout
         self.device = device
         self.fp16 = fp16
-        self.cfg = OmegaConf.load(layout.config)
-        self.version = str(self.cfg.get("version", "2.0"))
+        self.notes: list[str] = []  # load-time warnings, repeated in each line's report
+        self.cfg: Any = OmegaConf.load(layout.config)
+        self.version = layout.version
         self.stop_token = int(self.cfg.gpt.stop_mel_token)
         self.max_mel_tokens = int(self.cfg.gpt.max_mel_tokens)
         with torch.no_grad():
             self._load_gpt()
             self._load_semantic()
-            self._load_s2mel()
-            self._load_vocoder()
+            self._load_s2mel(compile)
+            self._load_vocoder(cuda_kernel)
             self._load_emotion()
         self._load_text(language)
 
@@ -105,7 +116,8 @@ class IndexTTS2Model:
 
         w2v = str(self.layout.w2v_bert)
         self.features = SeamlessM4TFeatureExtractor.from_pretrained(w2v, local_files_only=True)
-        self.w2v = Wav2Vec2BertModel.from_pretrained(w2v, local_files_only=True).to(self.device).eval()
+        w2v_class: Any = Wav2Vec2BertModel  # its from_pretrained is typed for a bound call
+        self.w2v = w2v_class.from_pretrained(w2v, local_files_only=True).to(self.device).eval()
         stats = torch.load(self.layout.w2v_stat, map_location="cpu")
         self.w2v_mean = stats["mean"].to(self.device)
         self.w2v_std = torch.sqrt(stats["var"]).to(self.device)
@@ -113,7 +125,7 @@ class IndexTTS2Model:
         safetensors.torch.load_model(codec, str(self.layout.semantic_codec))
         self.codec = codec.to(self.device).eval()
 
-    def _load_s2mel(self) -> None:
+    def _load_s2mel(self, compile: bool) -> None:
         import torch
         from indextts.s2mel.modules.campplus.DTDNN import CAMPPlus
         from indextts.s2mel.modules.commons import MyModel, load_checkpoint2
@@ -123,6 +135,11 @@ class IndexTTS2Model:
                                           ignore_modules=[], is_distributed=False)
         self.s2mel = s2mel.to(self.device).eval()
         self.s2mel.models["cfm"].estimator.setup_caches(max_batch_size=1, max_seq_length=8192)
+        if compile:
+            try:
+                self.s2mel.enable_torch_compile()
+            except Exception as e:  # an option that fails to build falls back, as upstream
+                self.notes.append(f"torch.compile of the second stage failed, running uncompiled ({e})")
         campplus = CAMPPlus(feat_dim=80, embedding_size=192)
         campplus.load_state_dict(torch.load(self.layout.campplus, map_location="cpu"))
         self.campplus = campplus.to(self.device).eval()
@@ -135,10 +152,19 @@ class IndexTTS2Model:
             "center": False,
         }
 
-    def _load_vocoder(self) -> None:
+    def _load_vocoder(self, cuda_kernel: bool) -> None:
         from indextts.s2mel.modules.bigvgan.bigvgan import BigVGAN
 
-        vocoder = BigVGAN.from_pretrained(str(self.layout.bigvgan), use_cuda_kernel=False)
+        use_kernel = cuda_kernel and str(self.device).startswith("cuda")
+        if cuda_kernel and not use_kernel:
+            self.notes.append("BigVGAN's CUDA kernel needs a CUDA device; using the torch activation")
+        if use_kernel:
+            try:  # builds the fused kernel with the local CUDA toolkit; upstream falls back too
+                from indextts.s2mel.modules.bigvgan.alias_free_activation.cuda import activation1d  # noqa: F401
+            except Exception as e:
+                self.notes.append(f"BigVGAN's CUDA kernel failed to build, using the torch activation ({e})")
+                use_kernel = False
+        vocoder = BigVGAN.from_pretrained(str(self.layout.bigvgan), use_cuda_kernel=use_kernel)
         vocoder.remove_weight_norm()
         self.vocoder = vocoder.to(self.device).eval()
 
@@ -148,33 +174,40 @@ class IndexTTS2Model:
         emo_num = [int(n) for n in self.cfg.emo_num]
         self.emo_matrix = torch.split(torch.load(self.layout.emo_matrix, map_location="cpu").to(self.device), emo_num)
         self.spk_matrix = torch.split(torch.load(self.layout.spk_matrix, map_location="cpu").to(self.device), emo_num)
-        self.qwen = None
-        if self.layout.qwen_emotion is not None:
-            from indextts.emotion import QwenEmotion
-
-            self.qwen = QwenEmotion(str(self.layout.qwen_emotion))
+        # Qwen loads on first use: a job without text emotions never pays for it.
+        self.text_emotion = (TextEmotionModel(self.layout.qwen_emotion, self.device, self.fp16)
+                             if self.layout.qwen_emotion is not None else None)
 
     def _load_text(self, language: str | None) -> None:
         from indextts.utils.front import TextNormalizer, TextTokenizer
 
-        normalizer = None
-        self.notes: list[str] = []
+        normalizer: Any
         try:
             import nemo_text_processing  # noqa: F401
 
             normalizer = TextNormalizer(enable_glossary=True, preferred_language=language)
         except ImportError:
-            self.notes.append(
-                "IndexTTS2 text normalisation is off (nemo_text_processing not installed): "
-                "write numbers, dates and symbols out as words"
-            )
+            # Without nemo: upstream's own punctuation maps, Dubline's number readers.
+            maps = TextNormalizer(enable_glossary=False)
+            normalizer = PlainNormalizer(maps.char_rep_map, maps.zh_char_rep_map, language)
         self.tokenizer = TextTokenizer(str(self.layout.bpe), normalizer)
-        if normalizer is not None and self.layout.glossary is not None:
+        if isinstance(normalizer, TextNormalizer) and self.layout.glossary is not None:
             normalizer.load_glossary_from_yaml(str(self.layout.glossary))
 
-    # ---- conditioning ---------------------------------------------------------------
-    def _w2v_features(self, audio_16k: np.ndarray):
+    # ---- text -----------------------------------------------------------------------
+    def tokenize(self, text: str, max_tokens: int) -> Tokenized:
+        """BPE pieces of the normalised line, split where upstream splits it."""
+        pieces = self.tokenizer.tokenize(text)
+        unk = self.tokenizer.unk_token_id
+        ids = self.tokenizer.convert_tokens_to_ids(pieces)
+        unknown = [p for p, i in zip(pieces, ids) if i == unk]
+        segments = [self.tokenizer.convert_tokens_to_ids(seg)
+                    for seg in self.tokenizer.split_segments(pieces, max_tokens)]
+        speakable = any(i != unk and any(c.isalnum() for c in p) for p, i in zip(pieces, ids))
+        return Tokenized([s for s in segments if s], unknown, speakable)
 
+    # ---- conditioning ---------------------------------------------------------------
+    def _w2v_features(self, audio_16k: np.ndarray) -> Tensor:
         inputs = self.features(audio_16k, sampling_rate=16000, return_tensors="pt")
         out = self.w2v(
             input_features=inputs["input_features"].to(self.device),
@@ -184,7 +217,7 @@ class IndexTTS2Model:
         feat = out.hidden_states[W2V_LAYER]
         return (feat - self.w2v_mean) / self.w2v_std
 
-    def speaker_conditioning(self, audio_16k: np.ndarray, audio_22k: np.ndarray) -> dict:
+    def speaker_conditioning(self, audio_16k: np.ndarray, audio_22k: np.ndarray) -> dict[str, Tensor]:
         import torch
         from indextts.s2mel.modules.audio import mel_spectrogram
 
@@ -201,53 +234,45 @@ class IndexTTS2Model:
             prompt = self.s2mel.models["length_regulator"](s_ref, ylens=lengths, n_quantizers=3, f0=None)[0]
         return {"spk_cond": spk_cond, "style": style, "prompt": prompt, "ref_mel": ref_mel}
 
-    def emotion_conditioning(self, audio_16k: np.ndarray) -> dict:
+    def emotion_conditioning(self, audio_16k: np.ndarray) -> dict[str, Tensor]:
         import torch
 
         with torch.no_grad():
             return {"emo_cond": self._w2v_features(audio_16k)}
 
-    def emotion_vector(self, weights: tuple[float, ...], style):
+    def emotion_vector(self, weights: tuple[float, ...], style: Tensor) -> tuple[Tensor, Tensor]:
         """IndexTTS2's mix: per emotion, the matrix row whose speaker row is closest to ``style``."""
         import torch
-        from indextts.emotion import find_most_similar_cosine
+        import torch.nn.functional as F
 
         w = torch.tensor(weights, device=self.device, dtype=torch.float32)
-        rows = [emo[find_most_similar_cosine(style, spk)].unsqueeze(0)
+        rows = [emo[int(torch.argmax(F.cosine_similarity(style.float(), spk.float(), dim=1)))].unsqueeze(0)
                 for emo, spk in zip(self.emo_matrix, self.spk_matrix)]
         mat = (w.unsqueeze(1) * torch.cat(rows, 0)).sum(0).unsqueeze(0)
         return mat, w
 
-    def describe_emotion(self, description: str) -> tuple[float, ...]:
-        return tuple(float(v) for v in self.qwen.inference(description).values())
-
     # ---- generation -----------------------------------------------------------------
-    def text_segments(self, text: str, max_tokens: int) -> list[list[int]]:
-        tokens = self.tokenizer.tokenize(text)
-        return [self.tokenizer.convert_tokens_to_ids(seg)
-                for seg in self.tokenizer.split_segments(tokens, max_tokens)]
-
-    def merged_emovec(self, spk_cond, emo_cond, alpha: float, vector=None):
+    def merged_emovec(self, spk_cond: Tensor, emo_cond: Tensor, alpha: float,
+                      vector: tuple[Tensor, Tensor] | None = None) -> Tensor:
         import torch
 
         with torch.no_grad(), self._autocast():
-            lens = lambda c: torch.tensor([c.shape[-1]], device=self.device)  # noqa: E731
-            emovec = self.gpt.merge_emovec(spk_cond, emo_cond, lens(spk_cond), lens(emo_cond), alpha=alpha)
+            emovec = self.gpt.merge_emovec(spk_cond, emo_cond, _length(spk_cond), _length(emo_cond), alpha=alpha)
             if vector is not None:
                 mat, w = vector
                 emovec = mat + (1 - torch.sum(w)) * emovec
         return emovec
 
-    def semantic_tokens(self, ids: list[int], spk_cond, emo_cond, emovec, sampling: dict) -> SemanticTokens:
+    def semantic_tokens(self, ids: list[int], spk_cond: Tensor, emo_cond: Tensor, emovec: Tensor,
+                        sampling: dict[str, float | int]) -> SemanticTokens:
         import torch
 
         text = torch.tensor(ids, dtype=torch.int32, device=self.device).unsqueeze(0)
-        lens = lambda c: torch.tensor([c.shape[-1]], device=self.device)  # noqa: E731
         with torch.no_grad(), self._autocast():
             codes, cond_latent = self.gpt.inference_speech(
-                spk_cond, text, emo_cond, cond_lengths=lens(spk_cond), emo_cond_lengths=lens(emo_cond),
+                spk_cond, text, emo_cond, cond_lengths=_length(spk_cond), emo_cond_lengths=_length(emo_cond),
                 emo_vec=emovec, do_sample=True, num_return_sequences=1,
-                max_generate_length=min(sampling["max_mel_tokens"], self.max_mel_tokens),
+                max_generate_length=min(int(sampling["max_mel_tokens"]), self.max_mel_tokens),
                 top_p=sampling["top_p"], top_k=sampling["top_k"], temperature=sampling["temperature"],
                 length_penalty=0.0, num_beams=sampling["num_beams"],
                 repetition_penalty=sampling["repetition_penalty"],
@@ -259,14 +284,14 @@ class IndexTTS2Model:
                 raise EngineError("IndexTTS2 generated no speech tokens for this text (stop token first)")
             codes = codes[:, :n]
             latent = self.gpt(
-                cond_latent, text, lens(text), codes, lens(codes), emo_cond,
-                cond_mel_lengths=lens(spk_cond), emo_cond_mel_lengths=lens(emo_cond),
+                cond_latent, text, _length(text), codes, _length(codes), emo_cond,
+                cond_mel_lengths=_length(spk_cond), emo_cond_mel_lengths=_length(emo_cond),
                 emo_vec=emovec, use_speed=torch.zeros(1, device=self.device).long(),
             )
-        return SemanticTokens(codes=codes, latent=latent, natural_frames=int(n * TOKENS_TO_FRAMES),
+        return SemanticTokens(codes=codes, latent=latent, natural_frames=token_frames(n),
                               hit_limit=not stops.numel())
 
-    def render(self, tokens: SemanticTokens, frames: int, speaker: dict, diffusion_steps: int,
+    def render(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor], diffusion_steps: int,
                cfg_rate: float) -> np.ndarray:
         """Mel at exactly ``frames`` frames through the CFM, then BigVGAN: frames * HOP samples."""
         import torch
@@ -284,10 +309,18 @@ class IndexTTS2Model:
             mel = mel[:, :, speaker["ref_mel"].size(-1):]
             wav = self.vocoder(mel.float()).squeeze()
             wav = torch.clamp(wav, -1.0, 1.0)
-        return wav.float().cpu().numpy().reshape(-1)
+        out: np.ndarray = wav.float().cpu().numpy().reshape(-1)
+        return out
 
-    def _autocast(self):
+    def _autocast(self) -> Any:
         import torch
 
         dev = "cuda" if str(self.device).startswith("cuda") else "cpu"
         return torch.amp.autocast(dev, enabled=self.fp16, dtype=torch.float16)
+
+
+def _length(t: Tensor) -> Tensor:
+    import torch
+
+    return torch.tensor([t.shape[-1]], device=t.device)
+

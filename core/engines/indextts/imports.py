@@ -1,10 +1,10 @@
 """Imports of the indextts package's model classes, without torchaudio and without a hub.
 
 Dubline composes IndexTTS2 from the package's real model classes and never imports
-``indextts.infer_v2`` (it downloads from a hub and needs torchaudio). One package module,
-the MaskGCT codec's ``kmeans/vocos.py``, imports two mel-scale helpers from torchaudio at
-module level that the semantic codec never calls; where torchaudio is not installed they
-are provided for the duration of that one import only.
+``indextts.infer_v2`` (it downloads from a hub and needs torchaudio) nor the package's
+``__init__`` (which imports infer_v2). One package module, the MaskGCT codec's
+``kmeans/vocos.py``, imports two mel-scale helpers from torchaudio at module level that the
+semantic codec never calls; they are provided for the duration of that one import only.
 """
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ import math
 import os
 import sys
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from ...errors import EngineError
 
 
 def set_offline() -> None:
@@ -24,23 +28,24 @@ def set_offline() -> None:
         os.environ[name] = "1"
 
 
-def require_indextts():
-    """The ``indextts`` package, importable even where torchaudio is missing.
+def require_indextts() -> types.ModuleType:
+    """The ``indextts`` package, registered without running its ``__init__``.
 
-    Its ``__init__`` imports ``infer_v2`` (torchaudio, hub downloads), which Dubline never
-    uses; without torchaudio the package is registered without running that ``__init__``
-    so its model modules import normally.
+    The package's ``__init__`` imports ``infer_v2`` (torchaudio, librosa, hub downloads),
+    which Dubline never uses: a torchaudio built for another torch, or a missing librosa,
+    would abort the load. So on every install the package is registered from its spec
+    (``submodule_search_locations`` lets its submodules import normally) and only the
+    model modules Dubline names are ever imported.
     """
-    if "indextts" in sys.modules:
-        return sys.modules["indextts"]
+    existing = sys.modules.get("indextts")
+    if existing is not None:
+        return existing
     spec = importlib.util.find_spec("indextts")
-    if spec is None:
-        raise ImportError(
-            "the indextts2 engine requires the indextts2-inference package with torch: "
+    if spec is None or spec.submodule_search_locations is None:
+        raise EngineError(
+            "the indextts2 engine needs the indextts2-inference package and torch: "
             "pip install 'dubline[gpu]'"
         )
-    if importlib.util.find_spec("torchaudio") is not None:
-        return importlib.import_module("indextts")
     module = importlib.util.module_from_spec(spec)
     sys.modules["indextts"] = module
     return module
@@ -56,7 +61,7 @@ def _hz_to_mel(freq: float, mel_scale: str = "htk") -> float:
     return mels
 
 
-def _mel_to_hz(mels, mel_scale: str = "htk"):
+def _mel_to_hz(mels: Any, mel_scale: str = "htk") -> Any:
     if mel_scale == "htk":
         return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
     f_sp, min_log_hz = 200.0 / 3, 1000.0
@@ -68,17 +73,18 @@ def _mel_to_hz(mels, mel_scale: str = "htk"):
 
 
 @contextmanager
-def _torchaudio_helpers():
-    try:
-        import torchaudio.functional.functional  # noqa: F401
+def _torchaudio_helpers() -> Iterator[None]:
+    """Stand-ins for torchaudio's two mel helpers while one package module imports.
 
+    torchaudio itself is never imported (a build for another torch aborts at import);
+    a torchaudio the user already imported is left as it is.
+    """
+    if "torchaudio" in sys.modules:
         yield
         return
-    except (ImportError, OSError):
-        pass
     names = ("torchaudio", "torchaudio.functional", "torchaudio.functional.functional")
     saved = {n: sys.modules.get(n) for n in names}
-    mods = {}
+    mods: dict[str, Any] = {}
     for n in names:
         mods[n] = types.ModuleType(n)
         mods[n].__spec__ = importlib.machinery.ModuleSpec(n, None)
@@ -97,7 +103,7 @@ def _torchaudio_helpers():
                 sys.modules[n] = old
 
 
-def repcodec_class():
+def repcodec_class() -> Any:
     require_indextts()
     with _torchaudio_helpers():
         module = importlib.import_module("indextts.utils.maskgct.models.codec.kmeans.repcodec_model")

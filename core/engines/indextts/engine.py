@@ -1,0 +1,296 @@
+"""IndexTTS2 engine: zero-shot cloning from a reference clip, emotion control, exact duration.
+
+Duration: the released model has no duration input. The GPT stage generates semantic tokens
+freely; their count is the natural length (frames = tokens x 1.72). The second stage
+(length regulator + CFM) is then told the frame count of the target, so the model itself
+speaks the line at that length, one frame = 256 samples at 22.05 kHz (11.6 ms), and a line
+is rendered once, at its target. The factor target/natural is kept inside the engine's and
+the caller's range; past that the take is rendered at the bound and the common fitting
+policy (stretch, flag) does the rest.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import EngineError, VoiceError
+from ...reference import ReferenceAudio, load_reference
+from ..base import Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice
+from .conditioning import ConditioningCache, audio_key
+from .emotion import EmotionDefaults, EmotionPlan, plan_emotion, scale_by_alpha
+from .layout import IndexTTSLayout, resolve_layout
+from .model import IndexTTS2Model, SemanticTokens, Tokenized
+from .options import IndexTTS2Options
+from .timing import (HOP, SAMPLE_RATE, SEGMENT_GAP_FRAMES, allocate_frames, bounded_frames, frames_to_seconds,
+                     line_frames, seconds_to_frames)
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = "indextts2"
+LINE_CACHE = 64  # lines whose semantic tokens stay on the device (a re-timed line skips the GPT)
+
+
+def resolve_device(requested: str, fp16: bool | None) -> tuple[str, bool, list[str]]:
+    """The device to use, whether FP16 is on, and warnings for what was changed.
+
+    FP16 defaults to on for CUDA (the product's speed) and off on the CPU, where half
+    precision is slower or unsupported; asking for it on the CPU is a warning.
+    """
+    import torch
+
+    notes: list[str] = []
+    device = requested
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        notes.append("CUDA requested but not available; IndexTTS2 runs on the CPU (much slower than real time)")
+        device = "cpu"
+    on_cuda = device.startswith("cuda")
+    if fp16 is None:
+        return device, on_cuda, notes
+    if fp16 and not on_cuda:
+        notes.append("FP16 is GPU-only; running in FP32 on the CPU")
+        return device, False, notes
+    return device, fp16, notes
+
+
+@dataclass
+class _Line:
+    """Semantic tokens of one line: the natural length, and all the second stage needs."""
+
+    tokens: list[SemanticTokens]
+    speaker: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def natural_frames(self) -> int:
+        return line_frames([t.natural_frames for t in self.tokens])
+
+
+def out_of_memory_types() -> tuple[type[BaseException], ...]:
+    """The CUDA out-of-memory exception on every supported torch (2.4 has only the cuda name)."""
+    import torch
+
+    names = (getattr(torch.cuda, "OutOfMemoryError", None), getattr(torch, "OutOfMemoryError", None))
+    return tuple({t for t in names if isinstance(t, type)})
+
+
+class IndexTTS2Engine:
+    """The ``Engine`` for IndexTTS2 checkpoints; load with ``IndexTTS2Engine.load(options)``."""
+
+    name = ENGINE_NAME
+
+    def __init__(self, model: IndexTTS2Model, options: IndexTTS2Options, notes: list[str]):
+        self.model = model
+        self.options = options
+        self.notes = notes + list(model.notes)  # load-time warnings, repeated on each line
+        fingerprint = model.layout.fingerprint()
+        self.model_version = f"indextts2-{model.version}-{fingerprint}"
+        self.cache = ConditioningCache(options.cache_dir, f"indextts2-{fingerprint}")
+        self.emotion_defaults = EmotionDefaults(options.default_intensity, options.text_intensity,
+                                                options.emotion_from_text)
+        has_text = model.text_emotion is not None
+        modes = {"reference", "vector", "preset"} | ({"text"} if has_text else set())
+        self.capabilities = Capabilities(
+            languages=("zh", "en"),
+            duration=DurationControl(native=True, min_factor=options.min_factor, max_factor=options.max_factor,
+                                     resolution_seconds=HOP / SAMPLE_RATE),
+            cloning=True,
+            emotion_modes=frozenset(modes),
+            device=model.device,
+        )
+        self._lock = threading.Lock()  # one line at a time per device
+        self._lines: OrderedDict[tuple[Any, ...], _Line] = OrderedDict()
+        self._tokenized: OrderedDict[str, Tokenized] = OrderedDict()
+        self._text_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, options: IndexTTS2Options) -> IndexTTS2Engine:
+        """Check the checkpoint layout, pick the device, load the model."""
+        layout: IndexTTSLayout = resolve_layout(options.model_dir)
+        device, fp16, notes = resolve_device(options.device, options.fp16)
+        for note in notes:
+            log.warning("%s", note)
+        model = IndexTTS2Model(layout, device, fp16, options.language, cuda_kernel=options.bigvgan_cuda_kernel,
+                               compile=options.torch_compile)
+        return cls(model, options, notes)
+
+    def voices(self) -> list[Voice]:
+        return []  # every IndexTTS2 voice is a user's reference clip
+
+    # ---- text ------------------------------------------------------------------------
+    def tokenize(self, text: str) -> Tokenized:
+        with self._text_lock:
+            hit = self._tokenized.get(text)
+            if hit is not None:
+                return hit
+        tokenized = self.model.tokenize(text, self.options.max_text_tokens_per_segment)
+        with self._text_lock:
+            self._tokenized[text] = tokenized
+            while len(self._tokenized) > 4096:
+                self._tokenized.popitem(last=False)
+        return tokenized
+
+    def check(self, text: str) -> None:
+        """Refuse a line with nothing IndexTTS2 can say; unknown pieces are a warning later."""
+        tokenized = self.tokenize(text)
+        if not tokenized.speakable:
+            raise EngineError(f"IndexTTS2 finds nothing to say in {text!r}: it has no word or character "
+                              "its tokenizer can read")
+
+    def _text_warnings(self, tokenized: Tokenized) -> list[str]:
+        if not tokenized.unknown:
+            return []
+        shown = ", ".join(repr(p) for p in dict.fromkeys(tokenized.unknown))
+        return [f"IndexTTS2 does not know {len(tokenized.unknown)} piece(s) of this line ({shown}); "
+                "they are skipped or mispronounced"]
+
+    def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
+        """Tokenise ahead (the GPT itself runs line by line, so results never depend on batching)."""
+        for request in requests:
+            self.tokenize(request.text)
+
+    # ---- conditioning, cached by content -----------------------------------------
+    def _reference(self, path: Path) -> tuple[ReferenceAudio, str]:
+        ref = load_reference(path)
+        return ref, audio_key(ref.samples, ref.sample_rate)
+
+    def speaker(self, path: Path, loaded: tuple[ReferenceAudio, str] | None = None) -> dict[str, Any]:
+        from ...audio import resample
+
+        ref, key = loaded or self._reference(path)
+        return self.cache.get("speaker", key, lambda: self.model.speaker_conditioning(
+            resample(ref.samples, ref.sample_rate, 16000), resample(ref.samples, ref.sample_rate, SAMPLE_RATE)),
+            self.model.device)
+
+    def emotion_reference(self, path: Path) -> dict[str, Any]:
+        from ...audio import resample
+
+        ref, key = self._reference(path)
+        return self.cache.get("emotion", key, lambda: self.model.emotion_conditioning(
+            resample(ref.samples, ref.sample_rate, 16000)), self.model.device)
+
+    # ---- synthesis ------------------------------------------------------------------
+    def synthesize(self, text: str, voice: Voice, controls: SynthesisControls,
+                   target: DurationTarget | Fraction | None = None) -> Synthesis:
+        if voice.reference is None:
+            raise VoiceError(f"voice {voice.name!r} has no reference audio; IndexTTS2 clones from a clip")
+        if isinstance(target, Fraction):
+            # TEMPORARY bridge: core/fit.py on main still passes whole-take seconds as a
+            # Fraction. IndexTTS2's take is all speech (speech == the whole span), so it
+            # reads the same. Remove once fit passes DurationTarget (issue 15).
+            target = DurationTarget(target)
+        oom = out_of_memory_types()
+        failed: BaseException | None = None
+        with self._lock:
+            try:
+                return self._synthesize(text, voice, controls, target)
+            except oom as e:
+                failed = e
+        # Out of the handler: the traceback's frames (and the tensors they hold) are gone.
+        raise out_of_memory(voice, text, failed)
+
+    def _synthesize(self, text: str, voice: Voice, controls: SynthesisControls,
+                    target: DurationTarget | None) -> Synthesis:
+        assert voice.reference is not None
+        plan = plan_emotion(controls.emotion, self.model.text_emotion is not None, text, self.emotion_defaults)
+        line = self._semantic(text, Path(voice.reference), controls, plan)
+        natural = line.natural_frames
+        warnings = list(self.notes) + list(plan.warnings) + line.warnings
+        frames, method = natural, "natural"
+        if target is not None:
+            lo = max(self.options.min_factor, target.min_factor)
+            hi = max(lo, min(self.options.max_factor, target.max_factor))
+            wanted = seconds_to_frames(target.speech_seconds)
+            frames, method = bounded_frames(natural, wanted, lo, hi), "native"
+            if frames != wanted:
+                warnings.append(f"target needs factor {wanted / natural:.2f}, outside IndexTTS2's safe range "
+                                f"{lo:g}-{hi:g}; rendered at {frames / natural:.2f}")
+        audio = self._render(line, frames, controls.seed)
+        return Synthesis(audio=audio, sample_rate=SAMPLE_RATE, natural_seconds=frames_to_seconds(natural),
+                         method=method, target_seconds=None if target is None else target.speech_seconds,
+                         warnings=warnings, speech=(0, len(audio)), factor=frames / natural)
+
+    def _emotion_weights(self, plan: EmotionPlan) -> tuple[tuple[float, ...] | None, list[str]]:
+        """The vector for a vector or text plan; a failed text model falls back to the voice."""
+        if plan.mode != "text":
+            return plan.vector, []
+        assert self.model.text_emotion is not None and plan.description is not None
+        weights, why = self.model.text_emotion.weights(plan.description)
+        if weights is None:
+            return None, [f"{why}; the voice's own emotion is used"]
+        return weights, []
+
+    def _semantic(self, text: str, reference: Path, controls: SynthesisControls, plan: EmotionPlan) -> _Line:
+        loaded = self._reference(reference)
+        key = (text, loaded[1], controls.seed, plan)
+        if key in self._lines:
+            self._lines.move_to_end(key)
+            return self._lines[key]
+        tokenized = self.tokenize(text)
+        if not tokenized.speakable:
+            raise EngineError(f"IndexTTS2 finds nothing to say in {text!r}")
+        speaker = self.speaker(reference, loaded)
+        spk_cond = speaker["spk_cond"]
+        emo_cond, alpha, vector = spk_cond, 1.0, None
+        weights, warnings = self._emotion_weights(plan)
+        warnings = self._text_warnings(tokenized) + warnings
+        if weights is not None:
+            vector = self.model.emotion_vector(scale_by_alpha(weights, plan.alpha), speaker["style"])
+        elif plan.mode == "reference" and plan.reference is not None:
+            emo_cond, alpha = self.emotion_reference(plan.reference)["emo_cond"], plan.alpha
+        seed_everything(controls.seed)
+        emovec = self.model.merged_emovec(spk_cond, emo_cond, alpha, vector)
+        tokens = [self.model.semantic_tokens(ids, spk_cond, emo_cond, emovec, self.options.sampling())
+                  for ids in tokenized.segments]
+        if any(t.hit_limit for t in tokens):
+            warnings.append(f"generation hit max_mel_tokens ({self.options.max_mel_tokens}) before the end "
+                            "of the text; the line may be cut short")
+        line = _Line(tokens, speaker, warnings)
+        self._lines[key] = line
+        while len(self._lines) > LINE_CACHE:
+            self._lines.popitem(last=False)
+        return line
+
+    def _render(self, line: _Line, frames: int, seed: int) -> np.ndarray:
+        seed_everything(seed + 1)  # the CFM's noise: same seed, same take at every length
+        seg_frames, gaps = allocate_frames([t.natural_frames for t in line.tokens], SEGMENT_GAP_FRAMES, frames)
+        parts: list[np.ndarray] = []
+        for i, (tok, n) in enumerate(zip(line.tokens, seg_frames)):
+            wav = self.model.render(tok, n, line.speaker, self.options.diffusion_steps, self.options.cfg_rate)
+            parts.append(wav[: n * HOP] if len(wav) >= n * HOP else np.pad(wav, (0, n * HOP - len(wav))))
+            if i < len(gaps):
+                parts.append(np.zeros(gaps[i] * HOP, dtype=np.float32))
+        return np.concatenate(parts).astype(np.float32)
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def out_of_memory(voice: Voice, text: str, error: BaseException | None) -> EngineError:
+    """A GPU OOM on one line: free what can be freed and fail that line only."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return EngineError(
+        f"GPU out of memory synthesizing {text[:40]!r} with voice {voice.name!r}: use --fp16, a shorter "
+        f"reference clip (5-15 s), split the line, or free GPU memory ({error})"
+    )

@@ -180,8 +180,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
     before = {Path(p).name for p in previous_stems(args.out)}
     report = run_dub(new_lines, options, quiet=args.quiet, events=passes)
     if report.cache:
-        print(f"model calls {report.cache['model_calls']}, re-fits {report.cache['refits']}, "
-              f"reused {report.cache['fitted_hits']}")
+        print(f"model calls {report.cache['model_calls']}, reused {report.cache['fitted_hits']}")
     for name in sorted(before - {Path(r.file).name for r in report.lines}):
         print(f"removed lines/{name}")
     export(report, new_lines, options.timeline, args, new.timeline)

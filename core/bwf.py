@@ -9,9 +9,11 @@ file still opens everywhere as plain WAV.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -85,21 +87,78 @@ def _pcm(audio: np.ndarray, bit_depth: int) -> tuple[bytes, int]:
     raise OutputError(f"unsupported bit depth {bit_depth} (16, 24 or 32 float)")
 
 
+def _pcm_as_libsndfile(audio: np.ndarray, bit_depth: int) -> bytes:
+    """PCM as libsndfile writes float: rint(x * (2**31 - 1)) in float32, shifted down."""
+    a = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if bit_depth == 32:
+        return a.astype("<f4").tobytes()
+    wide = np.clip(np.rint(a * np.float32(2147483647.0)).astype(np.float64), -2147483648.0, 2147483647.0)
+    ints = (wide.astype(np.int64) >> (32 - bit_depth)).astype("<i4")
+    if bit_depth == 16:
+        return ints.astype("<i2").tobytes()
+    return ints.reshape(-1, 1).view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+
+
 def _chunk(tag: bytes, body: bytes) -> bytes:
     return tag + struct.pack("<I", len(body)) + body + (b"\0" if len(body) % 2 else b"")
 
 
-def bwf_bytes(audio: np.ndarray, sample_rate: int, bit_depth: int, bext: BextInfo) -> bytes:
-    data, fmt_tag = _pcm(audio, bit_depth)
-    channels = 1 if np.ndim(audio) == 1 else int(np.shape(audio)[1])
+def _fmt(sample_rate: int, channels: int, bit_depth: int) -> bytes:
+    fmt_tag = 3 if bit_depth == 32 else 1
     block = channels * bit_depth // 8
     fmt = struct.pack("<HHIIHH", fmt_tag, channels, sample_rate, sample_rate * block, block, bit_depth)
     if fmt_tag == 3:
         fmt += struct.pack("<H", 0)  # cbSize for non-PCM formats
-    body = b"WAVE" + _chunk(b"fmt ", fmt) + _chunk(b"bext", pack_bext(bext)) + _chunk(b"data", data)
-    if len(body) > _MAX_RIFF:
-        raise OutputError("audio longer than a RIFF file can hold (4 GiB); split the job")
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    return fmt
+
+
+class BwfWriter:
+    """A Broadcast WAV written block by block: the header first, sizes patched on close.
+
+    Memory stays one block whatever the length, so an hour-long track is never an array.
+    """
+
+    def __init__(self, file: BinaryIO, sample_rate: int, bit_depth: int, bext: BextInfo, channels: int = 1,
+                 lossless_reread: bool = False):
+        if bit_depth not in (16, 24, 32):
+            raise OutputError(f"unsupported bit depth {bit_depth} (16, 24 or 32 float)")
+        self._file = file
+        self._bit_depth = bit_depth
+        # Samples read from integer WAV (k / 2**(bits-1)) written back unchanged, as
+        # libsndfile writes them, instead of the stems' round(x * max).
+        self._lossless = lossless_reread
+        self._start = file.tell()
+        head = b"WAVE" + _chunk(b"fmt ", _fmt(sample_rate, channels, bit_depth)) + _chunk(b"bext", pack_bext(bext))
+        file.write(b"RIFF\0\0\0\0" + head + b"data\0\0\0\0")
+        self._data_at = file.tell() - 4  # where the data chunk's size goes
+        self.data_bytes = 0
+
+    def write(self, audio: np.ndarray) -> None:
+        data = _pcm_as_libsndfile(audio, self._bit_depth) if self._lossless else _pcm(audio, self._bit_depth)[0]
+        if self._data_at + 4 + self.data_bytes + len(data) - self._start > _MAX_RIFF:
+            raise OutputError("audio longer than a RIFF file can hold (4 GiB); split the job")
+        self._file.write(data)
+        self.data_bytes += len(data)
+
+    def close(self) -> None:
+        pad = self.data_bytes & 1
+        if pad:
+            self._file.write(b"\0")
+        end = self._file.tell()
+        self._file.seek(self._start + 4)
+        self._file.write(struct.pack("<I", end - self._start - 8))
+        self._file.seek(self._data_at)
+        self._file.write(struct.pack("<I", self.data_bytes))
+        self._file.seek(end)
+
+
+def bwf_bytes(audio: np.ndarray, sample_rate: int, bit_depth: int, bext: BextInfo) -> bytes:
+    channels = 1 if np.ndim(audio) == 1 else int(np.shape(audio)[1])
+    buf = io.BytesIO()
+    writer = BwfWriter(buf, sample_rate, bit_depth, bext, channels)
+    writer.write(audio)
+    writer.close()
+    return buf.getvalue()
 
 
 def write_bwf(path: str | Path, audio: np.ndarray, sample_rate: int, bext: BextInfo,

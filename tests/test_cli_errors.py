@@ -2,7 +2,6 @@
 
 Every case is the console script as a user types it, in a fresh folder.
 """
-import codecs
 import shutil
 import subprocess
 
@@ -12,7 +11,7 @@ from cli_door import dubline, one_error
 
 NOT_SUBTITLES = {
     "video.mp4": None,  # made with ffmpeg below
-    "notes.srt": codecs.BOM_UTF32_LE + b"\x00",  # a UTF-32 mark, then a torn character
+    "notes.srt": b"\x00\x00\x00\x00\x13\x37binary",  # NULs that no UTF-16 text has
 }
 
 

@@ -23,3 +23,18 @@ def one_error(r: subprocess.CompletedProcess) -> str:
     errors = [ln for ln in r.stderr.splitlines() if ln.startswith("dubline: error:")]
     assert len(errors) == 1, r.stderr
     return errors[0]
+
+
+# Three short cues: one at its natural length, one squeezed natively, one stretched long.
+SCENE = """1
+00:00:01,000 --> 00:00:02,200
+Good morning.
+
+2
+00:00:03,000 --> 00:00:04,400
+The river is higher than yesterday.
+
+3
+00:00:05,000 --> 00:00:07,600
+Then we wait.
+"""

@@ -11,21 +11,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from cli_door import dubline
+from cli_door import SCENE, dubline
 
-# Three lines: one at its natural length, one squeezed natively, one stretched long.
-SRT = """1
-00:00:01,000 --> 00:00:02,200
-Good morning.
-
-2
-00:00:03,000 --> 00:00:04,400
-The river is higher than yesterday.
-
-3
-00:00:05,000 --> 00:00:07,600
-Then we wait.
-"""
+SRT = SCENE
 # The same lines re-timed: what an earlier cut of the same scene looked like.
 RETIMED = SRT.replace("00:00:04,400", "00:00:05,000").replace("00:00:07,600", "00:00:06,700") \
     .replace("00:00:03,000", "00:00:03,100")

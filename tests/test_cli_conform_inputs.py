@@ -5,20 +5,7 @@ import shutil
 
 import pytest
 
-from cli_door import dubline
-
-SCENE = """1
-00:00:01,000 --> 00:00:02,200
-Good morning.
-
-2
-00:00:03,000 --> 00:00:04,400
-The river is higher than yesterday.
-
-3
-00:00:05,000 --> 00:00:07,600
-Then we wait.
-"""
+from cli_door import SCENE, dubline
 
 
 def _kinds(stdout: str) -> dict[str, str]:

@@ -85,43 +85,6 @@ def test_without_ray_the_cluster_option_names_the_install(tmp_path, samples):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    """One private two-CPU cluster for the in-process tests (a ClusterFitter joins it)."""
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_a_killed_worker_loses_nothing(tmp_path, samples, local_run, ray_session):
-    lines = read_srt(samples / "episode_en.srt")
-    with ClusterFitter(ClusterOptions("local:2", actors=2, in_flight=1), Catalog) as fitter:
-        options = DubOptions(out_dir=tmp_path / "out", fitter=fitter)
-        done = 0
-        for event in dub(lines, options, Catalog()):
-            if isinstance(event, LineDone):
-                done += 1
-                if done == 1:
-                    fitter.kill_worker(0)  # mid-job: lines are queued on both workers
-        assert fitter.workers == 1
-    assert done == len(lines)
-    same_dub(tmp_path / "out", local_run)
-
-
-def test_every_worker_gone_is_a_clear_error(tmp_path, samples, ray_session):
-    from dubline.core.errors import ClusterError
-
-    lines = read_srt(samples / "episode_en.srt")
-    with ClusterFitter(ClusterOptions("local:1", actors=1, in_flight=1), Catalog) as fitter:
-        fitter.kill_worker(0)
-        with pytest.raises(ClusterError, match="every cluster worker is gone"):
-            for _ in dub(lines, DubOptions(out_dir=tmp_path / "out", fitter=fitter), Catalog()):
-                pass
-    assert not (tmp_path / "out" / "report.json").exists()
-
-
 def _task(index: int, voice: str) -> FitTask:
     return FitTask(index, "x", Voice(voice, "piper", "en"), SynthesisControls(), 100, 48000, FitPolicy(), 0)
 
@@ -183,3 +146,42 @@ def test_batch_names_a_bad_jobs_file(tmp_path):
     r = dubline("batch", jobs)
     assert r.returncode == 1
     assert r.stderr.strip() == f"dubline: error: {jobs}: job 1 needs input = ... and out = ..."
+
+
+# In-process tests last: a second local cluster (the daemon's, in the tests above) must not
+# start while this process still holds one.
+@pytest.fixture(scope="module")
+def ray_session():
+    """One private two-CPU cluster for the in-process tests (a ClusterFitter joins it)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_a_killed_worker_loses_nothing(tmp_path, samples, local_run, ray_session):
+    lines = read_srt(samples / "episode_en.srt")
+    with ClusterFitter(ClusterOptions("local:2", actors=2, in_flight=1), Catalog) as fitter:
+        options = DubOptions(out_dir=tmp_path / "out", fitter=fitter)
+        done = 0
+        for event in dub(lines, options, Catalog()):
+            if isinstance(event, LineDone):
+                done += 1
+                if done == 1:
+                    fitter.kill_worker(0)  # mid-job: lines are queued on both workers
+        assert fitter.workers == 1
+    assert done == len(lines)
+    same_dub(tmp_path / "out", local_run)
+
+
+def test_every_worker_gone_is_a_clear_error(tmp_path, samples, ray_session):
+    from dubline.core.errors import ClusterError
+
+    lines = read_srt(samples / "episode_en.srt")
+    with ClusterFitter(ClusterOptions("local:1", actors=1, in_flight=1), Catalog) as fitter:
+        fitter.kill_worker(0)
+        with pytest.raises(ClusterError, match="every cluster worker is gone"):
+            for _ in dub(lines, DubOptions(out_dir=tmp_path / "out", fitter=fitter), Catalog()):
+                pass
+    assert not (tmp_path / "out" / "report.json").exists()

@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -186,14 +185,9 @@ class IndexTTS2Engine:
 
     # ---- synthesis ------------------------------------------------------------------
     def synthesize(self, text: str, voice: Voice, controls: SynthesisControls,
-                   target: DurationTarget | Fraction | None = None) -> Synthesis:
+                   target: DurationTarget | None = None) -> Synthesis:
         if voice.reference is None:
             raise VoiceError(f"voice {voice.name!r} has no reference audio; IndexTTS2 clones from a clip")
-        if isinstance(target, Fraction):
-            # TEMPORARY bridge: core/fit.py on main still passes whole-take seconds as a
-            # Fraction. IndexTTS2's take is all speech (speech == the whole span), so it
-            # reads the same. Remove once fit passes DurationTarget (issue 15).
-            target = DurationTarget(target)
         oom = out_of_memory_types()
         failed: BaseException | None = None
         with self._lock:

@@ -92,14 +92,14 @@ def read_jobs(path: Path) -> list[BatchJob]:
 
 def _job_lines(job: BatchJob, args: argparse.Namespace):
     from dubline.core.snap import snap_to_frames
-    from dubline.core.srt import SrtOptions, read_srt
+    from dubline.core.subtitles import SubtitleOptions, read_lines
     from dubline.core.timebase import FrameRate
 
     if job.input.suffix.lower() in {".otio", ".xml", ".edl", ".otioz"}:
         from dubline.core.otio_read import OtioReadOptions, lines_from_timeline, load_timeline
 
         return lines_from_timeline(load_timeline(job.input), OtioReadOptions(), job.input).lines
-    lines = read_srt(job.input, SrtOptions(on_error=args.on_error))
+    lines = read_lines(job.input, SubtitleOptions(on_error=args.on_error))
     return snap_to_frames(lines, FrameRate.parse(job.fps)) if job.fps else lines
 
 

@@ -25,17 +25,14 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"PK\x03\x04", "a ZIP archive (a .docx, .otioz, ...)"),
     (0, b"\x7fELF", "a program"),
 )
-# UTF-32 before UTF-16: the UTF-32 LE mark starts with the UTF-16 LE one.
-_TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_TEXT_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 _HEAD = 8192
 
 
-def binary_kind(data: bytes, complete: bool = False) -> str | None:
-    """A description of ``data`` (a file's first few KiB, or all of it when ``complete``)
-    when it is not text, else None."""
+def binary_kind(data: bytes) -> str | None:
+    """A description of ``data`` (a file's first few KiB) when it is not text, else None."""
     for offset, magic, what in _MAGIC:
         if data[offset:offset + len(magic)] != magic:
             continue
@@ -44,7 +41,7 @@ def binary_kind(data: bytes, complete: bool = False) -> str | None:
                 return "an MPEG-TS video"
             continue
         return what
-    if any(data.startswith(bom) for bom, _ in _TEXT_BOMS):
+    if data.startswith(_TEXT_BOMS):
         # Marked as text: a damaged one is the reader's to describe (odd length, bad bytes).
         return None
     if b"\x00" in data:
@@ -63,9 +60,9 @@ def require_text(path: Path, what: str = "a subtitle file") -> None:
     """Refuse ``path`` with one clear line when it is a media or binary file, not ``what``."""
     try:
         with open(path, "rb") as f:
-            head = f.read(_HEAD + 1)
+            head = f.read(_HEAD)
     except OSError:
         return  # the reader reports a missing or unreadable file in its own words
-    kind = binary_kind(head[:_HEAD], complete=len(head) <= _HEAD)
+    kind = binary_kind(head)
     if kind is not None:
         raise InputError(Problem(f"not {what}: it looks like {kind}", file=path))

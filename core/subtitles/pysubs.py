@@ -46,6 +46,16 @@ def _ms(h: str | None, m: str, s: str, frac: str) -> int:
     return ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
 
 
+def _block(rows: list[str], first: int) -> list[str]:
+    """The rows from ``first`` up to the next blank one: a cue's text."""
+    body = []
+    for line in rows[first:]:
+        if not line.strip():
+            break
+        body.append(line)
+    return body
+
+
 def parse_vtt(text: str, path: Path) -> CueList:
     found = CueList()
     subs = _load(text, "vtt", path)
@@ -59,11 +69,7 @@ def parse_vtt(text: str, path: Path) -> CueList:
             continue
         m = _VTT_STAMP.match(source)
         if m is None:
-            body = []
-            for line in rows[i + 1:]:
-                if not line.strip():
-                    break
-                body.append(line)
+            body = _block(rows, i + 1)
             found.reject(Problem(f"unparseable timing {source.strip()[:60]!r} (want [HH:]MM:SS.mmm --> "
                                  "[HH:]MM:SS.mmm)", path, i + 1), "\n".join(body))
             continue
@@ -79,12 +85,7 @@ def parse_vtt(text: str, path: Path) -> CueList:
         row, start, end = timings[at]
         at += 1
         ident = rows[row - 1].strip() if row > 0 and rows[row - 1].strip() else str(n)
-        body = []
-        for line in rows[row + 1:]:
-            if not line.strip():
-                break
-            body.append(line)
-        raw = "\n".join(body)
+        raw = "\n".join(_block(rows, row + 1))
         voice = _VOICE.search(raw)
         found.cues.append(RawCue(ident, row + 1, TimeRange(start, end, MS), raw,
                                  voice.group(1).strip() if voice else None))

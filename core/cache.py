@@ -153,34 +153,38 @@ class DubCache:
     def fit(self, engine: Engine, voice: Voice, text: str, controls: SynthesisControls,
             target_samples: int, sample_rate: int, policy: FitPolicy, gap_samples: int) -> FitResult:
         key = line_key(engine, voice, text, controls, target_samples, sample_rate, policy, gap_samples)
-        hit = self.audio.get_fitted(key)
-        if hit is not None and len(hit.audio) >= target_samples:
-            with self._lock:
-                self.fitted_hits += 1
+        hit = self._hit(key, target_samples)
+        if hit is not None:
             return hit
-        with self._lock:
-            self.model_calls += 1
         fitted = fit_line(engine, voice, text, controls, target_samples, sample_rate, policy, gap_samples)
-        self.audio.put_fitted(key, fitted)
+        self._keep(key, fitted)
         return fitted
 
     # -- the cluster's side: the coordinator asks and stores, workers only fit ---------------
 
-    def _task_key(self, inner: Engine, task: FitTask) -> str:
-        return line_key(inner, task.voice, task.text, task.controls, task.target_samples, task.sample_rate,
-                        task.policy, task.gap_samples)
-
     def lookup(self, inner: Engine, task: FitTask) -> FitResult | None:
         """The fitted audio a local run would reuse for ``task``, or None."""
-        hit = self.audio.get_fitted(self._task_key(inner, task))
-        if hit is not None and len(hit.audio) >= task.target_samples:
-            with self._lock:
-                self.fitted_hits += 1
-            return hit
-        return None
+        return self._hit(self._task_key(inner, task), task.target_samples)
 
     def store(self, inner: Engine, task: FitTask, fitted: FitResult) -> None:
         """Keep a line fitted elsewhere (a cluster worker) as a local fit would be kept."""
+        self._keep(self._task_key(inner, task), fitted)
+
+    @staticmethod
+    def _task_key(inner: Engine, task: FitTask) -> str:
+        return line_key(inner, task.voice, task.text, task.controls, task.target_samples, task.sample_rate,
+                        task.policy, task.gap_samples)
+
+    def _hit(self, key: str, target_samples: int) -> FitResult | None:
+        hit = self.audio.get_fitted(key)
+        if hit is None or len(hit.audio) < target_samples:
+            return None
         with self._lock:
-            self.model_calls += 1  # synthesized once, on a worker
-        self.audio.put_fitted(self._task_key(inner, task), fitted)
+            self.fitted_hits += 1
+        return hit
+
+    def _keep(self, key: str, fitted: FitResult) -> None:
+        """Store a line that was synthesized now (here or on a worker): one model call."""
+        with self._lock:
+            self.model_calls += 1
+        self.audio.put_fitted(key, fitted)

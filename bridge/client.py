@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -28,11 +29,17 @@ __all__ = ["Client", "pb"]  # pb: the messages, for building requests by hand
 
 
 class Client:
-    """One channel to the daemon; every call carries the token from the token file."""
+    """One channel to the daemon; every call carries the token from the token file.
+
+    ``owner`` keys the jobs this client submits (random per client unless given): only this
+    client's own watches cancel its non-detached jobs by going away; watching someone else's
+    job never cancels it.
+    """
 
     def __init__(self, address: str | None = None, token: str | None = None, token_file: Path | None = None,
-                 timeout: float | None = 600.0):
+                 timeout: float | None = 600.0, owner: str | None = None):
         self.address = address or os.environ.get("DUBLINE_ADDRESS", DEFAULT_ADDRESS)
+        self.owner = owner or "py-" + secrets.token_hex(8)
         self._metadata = (("authorization", f"Bearer {token or read_token(token_file)}"),)
         self._channel = grpc.insecure_channel(self.address, options=[
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -83,11 +90,18 @@ class Client:
         return self.submit_request(req).job
 
     def submit_request(self, request: pb.SubmitJobRequest) -> pb.SubmitJobResponse:
+        """Send a request built by hand; one without an owner is sent with this client's."""
+        if not request.owner:
+            own = pb.SubmitJobRequest()
+            own.CopyFrom(request)  # the caller's message stays as it was
+            own.owner = self.owner
+            request = own
         return self._call("SubmitJob", request)
 
     def events(self, job_id: str) -> Iterator[pb.JobEvent]:
-        """The job's events from the start until JobDone. Breaking off early closes the stream."""
-        stream = self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id), metadata=self._metadata)
+        """The job's events from the start until JobDone. Breaking off early closes the stream
+        (and cancels the job if this client submitted it without ``detached``)."""
+        stream = self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id, owner=self.owner), metadata=self._metadata)
         try:
             yield from stream
         finally:

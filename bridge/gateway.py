@@ -195,7 +195,8 @@ class Gateway:
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
         job_id = request.query.get("jobId") or request.query.get("job_id", "")
-        events = self.service.watch_job(pb.WatchJobRequest(job_id=job_id))
+        owner = request.query.get("owner", "")  # the WebSocket has no body: its owner key rides here
+        events = self.service.watch_job(pb.WatchJobRequest(job_id=job_id, owner=owner))
         reader = asyncio.create_task(self._drain(ws))  # notices the client closing
         sender = asyncio.create_task(self._send_events(ws, events))
         try:

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,56 @@ def derive_job_id(spec: pb.SubmitJobRequest) -> str:
     body.CopyFrom(spec)
     body.job_id = ""
     body.detached = False
+    body.owner = ""  # a new client (new owner) resubmitting after a crash resumes the job
     return "j" + hashlib.sha256(body.SerializeToString(deterministic=True)).hexdigest()[:20]
+
+
+class Holders:
+    """Who keeps a non-detached job alive: the owners that submitted it (issue 14).
+
+    A job's lifetime belongs to its submitters. An owner's open watches hold the job; a
+    submit (first or repeated) whose owner has not started watching yet holds it too, for
+    CLAIM_SECONDS, so a client that drops its stream and resubmits at once keeps the job it
+    resubmitted. Watches of other owners only observe: they neither hold the job nor cancel
+    it by leaving, so dropping someone else's watch cannot cancel their job.
+    """
+
+    def __init__(self) -> None:
+        self.owners: set[str] = set()
+        self.watches: Counter[str] = Counter()
+        self.claims: dict[str, list[float]] = {}  # owner -> deadlines (time.monotonic())
+
+    def submitted(self, owner: str) -> None:
+        self.owners.add(owner)
+        self.claims.setdefault(owner, []).append(time.monotonic() + CLAIM_SECONDS)
+
+    def new_run(self) -> None:
+        """A resubmit after the job ended: the previous run's submitters hold nothing now."""
+        self.owners.clear()
+        self.claims.clear()
+
+    def watch(self, owner: str) -> None:
+        self.watches[owner] += 1
+        if self.claims.get(owner):
+            self.claims[owner].pop(0)  # the submitter is watching now
+
+    def unwatch(self, owner: str) -> bool:
+        """One watch ended; True when it was one of the submitters' (so it held the job)."""
+        self.watches[owner] -= 1
+        if self.watches[owner] <= 0:
+            del self.watches[owner]
+        return owner in self.owners
+
+    @property
+    def watched(self) -> bool:
+        """A submitter still watches."""
+        return any(self.watches[o] > 0 for o in self.owners)
+
+    def claimed_for(self) -> float:
+        """Seconds until the last outstanding claim lapses; 0 when none is outstanding."""
+        now = time.monotonic()
+        live = [c for owner in self.owners for c in self.claims.get(owner, ()) if c > now]
+        return max(live, default=now) - now
 
 
 @dataclass
@@ -55,30 +105,12 @@ class JobRecord:
     track_file: str = ""
     report_file: str = ""
     events: list[pb.JobEvent] = field(default_factory=list)
-    watchers: int = 0
-    # Submits (first or repeated) whose client has not started watching yet: while one is
-    # outstanding, the last watcher leaving does not cancel the job, so a client that drops
-    # its stream and resubmits at once keeps the job it resubmitted (issue 14).
-    # Deadlines (time.monotonic()) of those claims; a claim lapses after CLAIM_SECONDS.
-    claims: list[float] = field(default_factory=list)
+    holders: Holders = field(default_factory=Holders)
     # Which run of this record is current: a run that was cancelled or superseded by a
     # resubmit finishes its line in the background and must then touch nothing.
     run: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    def claim(self) -> None:
-        self.claims.append(time.monotonic() + CLAIM_SECONDS)
-
-    def take_claim(self) -> None:
-        if self.claims:
-            self.claims.pop(0)
-
-    def claimed_for(self) -> float:
-        """Seconds until the last outstanding claim lapses; 0 when none is outstanding."""
-        now = time.monotonic()
-        self.claims = [c for c in self.claims if c > now]
-        return max(self.claims, default=now) - now
 
     @property
     def finished(self) -> bool:
@@ -110,6 +142,7 @@ class JobRecord:
         self.error = self.track_file = self.report_file = ""
         self.events = []
         self.cancel = threading.Event()
+        self.holders.new_run()
         self.run += 1
 
 

@@ -259,14 +259,13 @@ class DublineService:
         job_id, lines, options, device = prepared
         existing = self.jobs.get(job_id)
         if existing is not None and not existing.finished:
-            existing.claim()
+            existing.holders.submitted(req.owner)
             return pb.SubmitJobResponse(job=existing.message(), resumed=True)
         job = existing or JobRecord(id=job_id, spec=req, out_dir=options.out_dir, device=device)
         if existing is not None:
             job.reset_run()
             job.spec, job.out_dir, job.device = req, options.out_dir, device
-        job.claims.clear()
-        job.claim()
+        job.holders.submitted(req.owner)
         self.jobs[job_id] = job
         queue = self._queue(device)
         ahead = queue.put(job, lines, options)
@@ -287,6 +286,7 @@ class DublineService:
             raise invalid(f"job_id {req.job_id[:80]!r}: use 1-64 letters, digits, '_' or '-'")
         self._check_name(req.name, "job name", 256)
         self._check_name(req.default_voice, "default_voice")
+        self._check_name(req.owner, "owner")
         for speaker, voice in req.speakers.items():
             self._check_name(speaker, "speaker")
             self._check_name(voice, f"voice of speaker {speaker!r}")
@@ -342,14 +342,16 @@ class DublineService:
     async def watch_job(self, req: pb.WatchJobRequest) -> AsyncGenerator[pb.JobEvent, None]:
         """Replay the job's events, then follow it until JobDone.
 
-        A job not submitted ``detached`` is cancelled when its last watcher goes away.
+        A job not submitted ``detached`` is cancelled when the last watch of an owner that
+        submitted it goes away (``Holders``); other owners' watches only observe.
         """
+        self._check_name(req.owner, "owner")
         job = self._job(req.job_id)
         if job.finished and not job.events:  # read back from disk after a restart
             yield pb.JobEvent(job_id=job.id, sequence=0, job_done=pb.JobDone(job=job.message()))
             return
-        job.watchers += 1
-        job.take_claim()  # the submitter (or someone) is watching now
+        owner = req.owner
+        job.holders.watch(owner)
         run, seen = job.run, 0
         try:
             while True:
@@ -364,22 +366,22 @@ class DublineService:
                     if event.HasField("job_done"):
                         return
         finally:
-            job.watchers -= 1
-            if job.watchers == 0 and job.run == run and not job.spec.detached:
+            held = job.holders.unwatch(owner)
+            if held and not job.holders.watched and job.run == run and not job.spec.detached:
                 await self._orphaned(job, run)
 
     async def _orphaned(self, job: JobRecord, run: int) -> None:
-        """The last watcher left: cancel, unless a client resubmitted and has yet to watch."""
-        wait = job.claimed_for()
+        """The submitters' last watch left: cancel, unless one resubmitted and has yet to watch."""
+        wait = job.holders.claimed_for()
         if wait > 0:
             asyncio.get_running_loop().call_later(wait + 0.05, lambda: asyncio.ensure_future(self._recheck(job, run)))
             return
         if not job.finished:
-            log.info("last watcher of job %s left; cancelling it", job.id)
-        await self._cancel(job, "its last watcher went away (submit with detached: true to keep it running)")
+            log.info("the submitter's last watch of job %s left; cancelling it", job.id)
+        await self._cancel(job, "its submitter stopped watching it (submit with detached: true to keep it running)")
 
     async def _recheck(self, job: JobRecord, run: int) -> None:
-        if job.watchers == 0 and job.run == run and not job.finished:
+        if not job.holders.watched and job.run == run and not job.finished:
             await self._orphaned(job, run)
 
     async def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:

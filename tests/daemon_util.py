@@ -40,8 +40,8 @@ class RunningDaemon:
     def token(self) -> str:
         return self.daemon.token
 
-    def client(self) -> Client:
-        return Client(self.address, token_file=self.options.token_file)
+    def client(self, owner: str | None = None) -> Client:
+        return Client(self.address, token_file=self.options.token_file, owner=owner)
 
     def stop(self, grace: float = 1.0) -> None:
         self.run(self.daemon.stop(grace))

@@ -90,7 +90,7 @@ def test_cancel_mid_job(client):
 
 def test_client_disconnect_mid_stream_frees_the_work(daemon, client):
     job = client.submit(short_lines(10, "dc"), out_dir="disconnect")  # not detached
-    with daemon.client() as watcher:
+    with daemon.client(owner=client.owner) as watcher:  # the submitter, on another connection
         for e in watcher.events(job.id):
             if e.HasField("line_done"):
                 break  # closes the stream; the client goes away

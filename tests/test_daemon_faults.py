@@ -6,10 +6,15 @@ line saying "boom" raises an error from outside the project's types, a line sayi
 """
 from __future__ import annotations
 
+import asyncio
 import errno
+import json
 import os
 import threading
 import time
+import urllib.request
+
+import aiohttp
 
 import grpc
 import pytest
@@ -131,7 +136,7 @@ def test_dropping_the_last_watcher_and_resubmitting_at_once_keeps_the_job(faulty
     req = pb.SubmitJobRequest(lines=short_lines(6, "rs"), output=pb.OutputSettings(output_dir="resub"))
     with faulty.client() as c:
         job = c.submit_request(req).job
-        with faulty.client() as first:
+        with faulty.client(owner=c.owner) as first:  # the submitter's own watch
             for e in first.events(job.id):
                 if e.HasField("line_done"):
                     break  # the stream is dropped here ...
@@ -164,3 +169,92 @@ def test_status_of_a_cancelled_rpc_is_not_internal(faulty):
         with pytest.raises(grpc.RpcError) as e:
             c.cancel("no-such-job")
     assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def _running(c, job_id: str, seconds: float = 0.5) -> bool:
+    """Still queued or running after ``seconds`` (time for a cancel to land, had there been one)."""
+    time.sleep(seconds)
+    return c.job(job_id).state in (pb.JOB_STATE_QUEUED, pb.JOB_STATE_RUNNING)
+
+
+def test_dropping_someone_elses_watch_leaves_their_job_running(faulty):
+    """Issue 14: a watcher cancels only jobs its owner submitted."""
+    faulty.gate.clear()
+    faulty.started.clear()
+    lines = [frames_line("w1", "Slowly, if you please.", 0, 48), frames_line("w2", "Thanks.", 60, 90)]
+    try:
+        with faulty.client() as owner, faulty.client() as other:
+            job = owner.submit(lines, out_dir="owned")  # not detached
+            assert faulty.started.wait(30)
+            for _ in other.events(job.id):
+                break  # another owner's watch, dropped before the submitter ever watched
+            assert _running(owner, job.id), pb.JobState.Name(owner.job(job.id).state)
+            faulty.gate.set()
+            events = list(owner.events(job.id))
+    finally:
+        faulty.gate.set()
+    assert events[-1].job_done.job.state == pb.JOB_STATE_DONE
+
+
+def test_the_submitters_own_watch_dropping_cancels_even_while_others_watch(faulty):
+    faulty.gate.clear()
+    faulty.started.clear()
+    lines = [frames_line("x1", "Slowly, once more.", 0, 48), frames_line("x2", "Thanks.", 60, 90)]
+    try:
+        with faulty.client() as owner, faulty.client() as observer:
+            job = owner.submit(lines, out_dir="owned2")
+            assert faulty.started.wait(30)
+            seen: list[pb.JobEvent] = []
+            follow = threading.Thread(target=lambda: seen.extend(observer.events(job.id)))
+            follow.start()  # an observer stays on to the end ...
+            for _ in owner.events(job.id):
+                break  # ... but the submitter going away ends the job
+            follow.join(10)
+            assert not follow.is_alive(), "the observer never got the job's end"
+    finally:
+        faulty.gate.set()
+    assert seen[-1].job_done.job.state == pb.JOB_STATE_CANCELLED
+    assert "submitter stopped watching" in seen[-1].job_done.job.error
+
+
+def _bridge_submit(d, body: dict) -> dict:
+    req = urllib.request.Request(f"{d.http}/dubline.v1.Dubline/SubmitJob", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json", "Authorization": f"Bearer {d.token}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)["job"]
+
+
+async def _ws_first_event(d, job_id: str, owner: str) -> dict:
+    url = f"{d.http}/dubline.v1.Dubline/WatchJob?jobId={job_id}&token={d.token}&owner={owner}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        return json.loads((await ws.receive(timeout=30)).data)  # then the socket closes
+
+
+def _ndjson_first_event(d, job_id: str, owner: str) -> dict:
+    req = urllib.request.Request(f"{d.http}/dubline.v1.Dubline/WatchJob",
+                                 json.dumps({"jobId": job_id, "owner": owner}).encode(),
+                                 {"Content-Type": "application/json", "Authorization": f"Bearer {d.token}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.readline())
+
+
+def test_bridge_owner_keys_on_ndjson_and_websocket(faulty):
+    faulty.gate.clear()
+    faulty.started.clear()
+    body = {"lines": [{"id": "b1", "text": "Slowly through the bridge.", "range": {"frames": {
+        "startFrame": 0, "endFrame": 48, "rate": {"num": 24, "den": 1}}}}],
+        "output": {"outputDir": "bridge-owned"}, "owner": "panel-a"}
+    try:
+        job = _bridge_submit(faulty, body)
+        assert faulty.started.wait(30)
+        assert asyncio.run(_ws_first_event(faulty, job["id"], "panel-b"))["jobId"] == job["id"]
+        assert _ndjson_first_event(faulty, job["id"], "panel-b")["jobId"] == job["id"]
+        with faulty.client() as c:
+            assert _running(c, job["id"]), "another owner's WebSocket or NDJSON watch cancelled the job"
+            assert asyncio.run(_ws_first_event(faulty, job["id"], "panel-a"))["jobId"] == job["id"]
+            deadline = time.monotonic() + 10
+            while c.job(job["id"]).state != pb.JOB_STATE_CANCELLED and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert c.job(job["id"]).state == pb.JOB_STATE_CANCELLED  # the submitter's own socket went away
+    finally:
+        faulty.gate.set()

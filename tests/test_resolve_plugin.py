@@ -437,3 +437,38 @@ def test_every_assumption_of_the_fake_is_on_the_checklist():
     for p in PROFILES.values():
         assert p.source and "[" in p.source  # each profile cites its source
         assert f"| {p.key} |" in checklist
+
+
+class WatchingUI(plugin.ConsoleUI):
+    """Notes, at each finished line, which owners hold the daemon's open watches of the job."""
+
+    def __init__(self, daemon):
+        super().__init__([])
+        self.jobs = daemon.daemon.service.jobs
+        self.seen = []
+
+    def say(self, message):
+        super().say(message)
+        if message.startswith("  done"):
+            self.seen.extend(o for j in self.jobs.values() if not j.finished for o in j.holders.watches)
+
+
+@pytest.mark.parametrize("env_owner", ["editor-7", None])
+def test_the_job_and_its_watch_carry_one_owner_key(daemon, monkeypatch, env_owner):
+    """Issue 14: only the script's own watch holds (and by going away cancels) its job."""
+    if env_owner:
+        monkeypatch.setenv("DUBLINE_OWNER", env_owner)
+    else:
+        monkeypatch.delenv("DUBLINE_OWNER", raising=False)
+    owner = plugin.owner_key()
+    assert owner == (env_owner or plugin.owner_key())  # stable across runs of the script
+    if not env_owner:
+        assert owner.startswith("resolve-") and len(owner) == 24 and socket.gethostname() not in owner
+    fake = FakeResolve(rate="24", start_frame=0)
+    fake.timeline.add_subtitle(1, 24, 72, "Whose line is it?")
+    ui = WatchingUI(daemon)
+    out = plugin.run(fake, choices(daemon, name=f"owned-{env_owner}"), ui)
+    assert ui.seen == [owner]
+    job = next(j for j in daemon.daemon.service.jobs.values() if j.spec.name == f"owned-{env_owner}")
+    assert job.spec.owner == owner and not job.spec.detached
+    assert len(out["receipt"]) == 1

@@ -282,7 +282,7 @@ class SynthesizeResponse(_message.Message):
     def __init__(self, wav: _Optional[bytes] = ..., sample_rate: _Optional[int] = ..., samples: _Optional[int] = ..., natural_samples: _Optional[int] = ..., factor: _Optional[float] = ..., method: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., voice: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("lines", "output", "fit", "default_voice", "speakers", "seed", "job_id", "name", "detached")
+    __slots__ = ("lines", "output", "fit", "default_voice", "speakers", "seed", "job_id", "name", "detached", "owner")
     class SpeakersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +299,7 @@ class SubmitJobRequest(_message.Message):
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DETACHED_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     lines: _containers.RepeatedCompositeFieldContainer[JobLine]
     output: OutputSettings
     fit: FitPolicy
@@ -308,7 +309,8 @@ class SubmitJobRequest(_message.Message):
     job_id: str
     name: str
     detached: bool
-    def __init__(self, lines: _Optional[_Iterable[_Union[JobLine, _Mapping]]] = ..., output: _Optional[_Union[OutputSettings, _Mapping]] = ..., fit: _Optional[_Union[FitPolicy, _Mapping]] = ..., default_voice: _Optional[str] = ..., speakers: _Optional[_Mapping[str, str]] = ..., seed: _Optional[int] = ..., job_id: _Optional[str] = ..., name: _Optional[str] = ..., detached: _Optional[bool] = ...) -> None: ...
+    owner: str
+    def __init__(self, lines: _Optional[_Iterable[_Union[JobLine, _Mapping]]] = ..., output: _Optional[_Union[OutputSettings, _Mapping]] = ..., fit: _Optional[_Union[FitPolicy, _Mapping]] = ..., default_voice: _Optional[str] = ..., speakers: _Optional[_Mapping[str, str]] = ..., seed: _Optional[int] = ..., job_id: _Optional[str] = ..., name: _Optional[str] = ..., detached: _Optional[bool] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job", "resumed")
@@ -445,10 +447,12 @@ class JobEvent(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., sequence: _Optional[int] = ..., queued: _Optional[_Union[JobQueued, _Mapping]] = ..., line_started: _Optional[_Union[LineStarted, _Mapping]] = ..., line_done: _Optional[_Union[LineDone, _Mapping]] = ..., line_error: _Optional[_Union[LineError, _Mapping]] = ..., job_done: _Optional[_Union[JobDone, _Mapping]] = ..., unix_ms: _Optional[int] = ...) -> None: ...
 
 class WatchJobRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "owner")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    owner: str
+    def __init__(self, job_id: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class CancelJobRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -32,6 +32,7 @@ const SERVICE = "/dubline.v1.Dubline/";
  * @typedef {{state: string}} JobState
  * @typedef {{jobId?: string, lineDone?: {result: {lineId: string}}, lineError?: {lineId: string, message: string},
  *            jobDone?: {job: JobState}}} JobEvent
+ * @typedef {{getItem: (key: string) => string | null, setItem: (key: string, value: string) => void}} KeyStore
  */
 
 class DublineError extends Error {}
@@ -132,8 +133,28 @@ function linesFromMarkers(markers, timebase) {
   return lines.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
-/** The SubmitJob body. @param {Line[]} lines @param {Rate} rate @param {Choices} [choices] */
-function jobRequest(lines, rate, choices = {}) {
+const OWNER_KEY = "dubline.owner";
+
+/**
+ * This panel's owner key (the daemon's SubmitJob/WatchJob owner): made once, kept in
+ * localStorage, so only this panel's own watches can cancel its jobs by going away, whatever
+ * else watches them. Not a secret; random so two panels on one machine differ.
+ * @param {KeyStore} store @param {() => number} [random] @returns {string}
+ */
+function ownerKey(store, random = Math.random) {
+  const kept = store.getItem(OWNER_KEY);
+  if (kept && /^[A-Za-z0-9_-]{1,128}$/.test(kept)) return kept;
+  let made = "premiere-";
+  for (let i = 0; i < 16; i++) made += Math.floor(random() * 16).toString(16);
+  store.setItem(OWNER_KEY, made);
+  return made;
+}
+
+/**
+ * The SubmitJob body. @param {Line[]} lines @param {Rate} rate @param {Choices} [choices]
+ * @param {string} [owner] the panel's owner key
+ */
+function jobRequest(lines, rate, choices = {}, owner = "") {
   return {
     lines: lines.map((l) => ({
       id: l.id, text: l.text, speaker: l.speaker || "",
@@ -143,6 +164,7 @@ function jobRequest(lines, rate, choices = {}) {
     speakers: choices.speakers || {},
     name: choices.name || "Premiere",
     detached: true, // the panel may lose its socket; it follows the job by GetJob then
+    owner,
   };
 }
 
@@ -174,10 +196,11 @@ function checkBridgeUrl(url) {
 
 /** The daemon's HTTP/JSON bridge and its WebSocket job events. */
 class Bridge {
-  /** @param {{url?: string, token: string, fetch: typeof fetch, WebSocket: typeof WebSocket}} options */
-  constructor({ url = DEFAULT_BRIDGE, token, fetch, WebSocket }) {
+  /** @param {{url?: string, token: string, fetch: typeof fetch, WebSocket: typeof WebSocket, owner?: string}} options */
+  constructor({ url = DEFAULT_BRIDGE, token, fetch, WebSocket, owner = "" }) {
     this.url = checkBridgeUrl(url);
     this.token = token;
+    this.owner = owner;
     this.fetch = fetch;
     this.WebSocket = WebSocket;
   }
@@ -216,7 +239,7 @@ class Bridge {
    */
   watch(jobId, onEvent, pollMs = 500) {
     const ws = this.url.replace(/^http/, "ws") + SERVICE + "WatchJob?jobId=" + encodeURIComponent(jobId) +
-      "&token=" + encodeURIComponent(this.token);
+      "&token=" + encodeURIComponent(this.token) + "&owner=" + encodeURIComponent(this.owner);
     return new Promise((resolve, reject) => {
       /** @type {JobEvent | null} */
       let done = null;
@@ -282,4 +305,5 @@ module.exports = {
   TICKS_PER_SECOND, CLIP_PREFIX, TAG_PREFIX, LOOPBACK, DEFAULT_BRIDGE, DublineError, Bridge,
   roundHalfUp, rateFromTimebase, ticksToFrame, frameToTicks, msToFrame, splitSpeaker, parseSrt,
   linesFromSrt, linesFromMarkers, jobRequest, speakerMap, receipt, isDublineClip, samePath, checkBridgeUrl,
+  ownerKey, OWNER_KEY,
 };

@@ -26,7 +26,7 @@ const BIN_NAME = "Dubline";
 /**
  * What the panel needs from its surroundings; tests pass a fake `ppro` and Node's fetch.
  * @typedef {{ppro: premierepro, fetch: typeof fetch, WebSocket: typeof WebSocket, homeDir: string,
- *            tokenFile?: string, bridgeUrl?: string, readText: (path: string) => Promise<string>}} Env
+ *            tokenFile?: string, bridgeUrl?: string, owner?: string, readText: (path: string) => Promise<string>}} Env
  * @typedef {{status: (text: string) => void, line: (id: string, what: string, n: number, total: number) => void}} UI
  * @typedef {{item: AudioClipTrackItem, name: string, path: string, startTicks: string, endTicks: string}} TrackClip
  */
@@ -255,12 +255,12 @@ async function dub(env, choices, ui) {
   const { project, sequence } = await activeSequence(ppro);
   const { lines, rate, where } = await readLines(env, sequence, choices);
   const bridge = new logic.Bridge({ url: env.bridgeUrl || logic.DEFAULT_BRIDGE, token: await readToken(env),
-    fetch: env.fetch, WebSocket: env.WebSocket });
+    fetch: env.fetch, WebSocket: env.WebSocket, owner: env.owner || "" });
   /** @type {{outputRoot?: string}} */
   const info = await bridge.call("GetServerInfo", {});
   const trackIndex = await targetTrack(ppro, sequence, choices.track);
   ui.status(`Dubbing ${lines.length} line(s) from ${where}...`);
-  const { job } = await bridge.call("SubmitJob", logic.jobRequest(lines, rate, choices));
+  const { job } = await bridge.call("SubmitJob", logic.jobRequest(lines, rate, choices, bridge.owner));
   /** @type {{lineId: string, message: string}[]} */
   const failed = [];
   let done = 0;
@@ -339,6 +339,7 @@ function bootPanel() {
     // A non-default bridge port (development) can be set in localStorage; its host must stay
     // 127.0.0.1 and the manifest must allow the port.
     bridgeUrl: (typeof localStorage !== "undefined" && localStorage.getItem("dubline.bridge")) || logic.DEFAULT_BRIDGE,
+    owner: typeof localStorage !== "undefined" ? logic.ownerKey(localStorage) : "",
     readText: async (path) => String(await fs.readFile(path, { encoding: "utf-8" })),
   };
   element("pickSrt").addEventListener("click", async () => {

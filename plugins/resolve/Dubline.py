@@ -8,9 +8,12 @@ earlier Dubline clips replaced, and the tracks read back into a receipt of what 
 Studio gets a window; the free edition from 19.1 (no UI Manager) a console flow; the free
 edition from 21.1 runs no Python scripts, so there the file route of plugins/README.md applies.
 
-Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE, and for the
-console flow DUBLINE_SOURCE (subtitle:1 | markers), DUBLINE_VOICE, DUBLINE_SPEAKERS.
+Environment: DUBLINE_BRIDGE (default http://127.0.0.1:50152), DUBLINE_TOKEN_FILE, DUBLINE_OWNER
+(the owner key the jobs are submitted under; default a hash of user@host), and for the console
+flow DUBLINE_SOURCE (subtitle:1 | markers), DUBLINE_VOICE, DUBLINE_SPEAKERS.
 """
+import getpass
+import hashlib
 import json
 import math
 import os
@@ -117,6 +120,20 @@ def read_token(path=None):
     return token
 
 
+def owner_key():
+    """The owner key this script's jobs carry: only a watch with the same key cancels a job by
+    going away, so another tool watching the job cannot end it. DUBLINE_OWNER, else a hash of
+    user@host (stable across runs, so a re-run of the script still holds its job)."""
+    if os.environ.get("DUBLINE_OWNER"):
+        return os.environ["DUBLINE_OWNER"].strip()[:128]
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in this environment
+        user = ""
+    who = "%s@%s" % (user, socket.gethostname())
+    return "resolve-" + hashlib.sha256(who.encode("utf-8")).hexdigest()[:16]
+
+
 class Bridge(object):
     """The daemon's HTTP/JSON bridge: POST /dubline.v1.Dubline/<Method> with protobuf JSON."""
 
@@ -150,9 +167,9 @@ class Bridge(object):
         with self._open(method, body, self.timeout) as r:
             return json.loads(r.read().decode("utf-8"))
 
-    def watch(self, job_id, timeout=900.0):
+    def watch(self, job_id, owner, timeout=900.0):
         """The job's events (NDJSON), replayed then followed until jobDone."""
-        with self._open("WatchJob", {"jobId": job_id}, timeout) as r:
+        with self._open("WatchJob", {"jobId": job_id, "owner": owner}, timeout) as r:
             for raw in r:
                 if raw.strip():
                     yield json.loads(raw.decode("utf-8"))
@@ -238,6 +255,7 @@ def job_request(lines, rate, choices):
         "defaultVoice": choices.get("voice") or "auto",
         "speakers": dict(choices.get("speakers") or {}),
         "name": choices.get("name") or "Resolve",
+        "owner": choices.get("owner") or owner_key(),
     }
 
 
@@ -530,10 +548,11 @@ def run(resolve, choices, ui):
     bridge.call("GetServerInfo", {})
     ui.say("Dubbing %d line(s) from %s of timeline %r at %s fps..." % (
         len(lines), where, timeline.GetName(), _rate_label(rate)))
-    job = bridge.call("SubmitJob", job_request(lines, rate, choices))["job"]
+    request = job_request(lines, rate, choices)
+    job = bridge.call("SubmitJob", request)["job"]
     failed = []
     state = ""
-    for event in bridge.watch(job["id"]):
+    for event in bridge.watch(job["id"], request["owner"]):
         if "lineDone" in event:
             r = event["lineDone"].get("result", {})
             ui.say("  done %s (%s)" % (r.get("lineId"), r.get("method", "")))

@@ -58,7 +58,20 @@ test("index.html + main.js: pick an SRT, press Dub, the status reports the recei
   const doc = fakeDocument(fs.readFileSync(path.join(PLUGIN, "index.html"), "utf-8"));
   global.document = doc;
   global.window = {};
-  global.localStorage = { getItem: (k) => (k === "dubline.bridge" ? process.env.DUBLINE_BRIDGE : null) };
+  const stored = new Map([["dubline.bridge", process.env.DUBLINE_BRIDGE]]);
+  global.localStorage = { getItem: (k) => stored.get(k) ?? null, setItem: (k, v) => stored.set(k, String(v)) };
+  // What the panel sends: SubmitJob bodies and WebSocket URLs (the owner key rides on both).
+  const realFetch = global.fetch;
+  const RealWebSocket = global.WebSocket;
+  const submitted = [];
+  const sockets = [];
+  global.fetch = (url, init) => {
+    if (String(url).endsWith("/SubmitJob")) submitted.push(JSON.parse(init.body));
+    return realFetch(url, init);
+  };
+  global.WebSocket = class extends RealWebSocket {
+    constructor(url, ...rest) { super(url, ...rest); sockets.push(new URL(url)); }
+  };
   try {
     delete require.cache[require.resolve(path.join(PLUGIN, "main.js"))];
     require(path.join(PLUGIN, "main.js"));
@@ -71,12 +84,18 @@ test("index.html + main.js: pick an SRT, press Dub, the status reports the recei
     assert.equal(el.progress.value, 100);
     assert.equal(el.dub.disabled, false);
     assert.deepEqual(host.log.filter((e) => e.op === "overwrite").map((e) => e.ticks), [String(50n * 10160640000n)]);
+    const owner = stored.get("dubline.owner");
+    assert.match(owner, /^premiere-[0-9a-f]{16}$/); // made at boot, kept in localStorage
+    assert.deepEqual(submitted.map((b) => b.owner), [owner]);
+    assert.deepEqual(sockets.map((u) => u.searchParams.get("owner")), [owner]);
 
     el.voice.value = "no-such-voice";
     await el.dub.handlers.click();
     assert.match(el.status.textContent, /SubmitJob failed \(HTTP 404\)/);
   } finally {
     Module._load = load;
+    global.fetch = realFetch;
+    global.WebSocket = RealWebSocket;
     delete global.document;
     delete global.window;
     delete global.localStorage;

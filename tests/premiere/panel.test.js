@@ -70,6 +70,22 @@ test("SRT and marker times land on frames, half up", () => {
     [["marker-24", "First.", 24n, 72n], ["marker-g2", "Second.", 80n, 130n]]);
 });
 
+test("the owner key is made once, kept, and sent with the job", () => {
+  const kept = new Map();
+  const store = { getItem: (k) => kept.get(k) ?? null, setItem: (k, v) => kept.set(k, v) };
+  const first = logic.ownerKey(store);
+  assert.match(first, /^premiere-[0-9a-f]{16}$/);
+  assert.equal(kept.get(logic.OWNER_KEY), first);
+  assert.equal(logic.ownerKey(store), first); // the next panel session keeps it
+  const other = logic.ownerKey({ getItem: () => null, setItem: () => {} });
+  assert.notEqual(other, first); // another panel, another key
+  kept.set(logic.OWNER_KEY, "bad key\n");
+  assert.match(logic.ownerKey(store), /^premiere-[0-9a-f]{16}$/); // a damaged value is replaced
+  const body = logic.jobRequest([{ id: "1", text: "Hi.", speaker: "", start: 0n, end: 24n }],
+    { num: 24, den: 1, dropFrame: false }, {}, first);
+  assert.equal(body.owner, first);
+});
+
 test("bridge connection errors are clear", async () => {
   const port = await closedPort();
   const bridge = new logic.Bridge({ url: `http://127.0.0.1:${port}`, token: "x", fetch, WebSocket });

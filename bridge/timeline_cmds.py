@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dubline.core.cache import default_audio_cache
@@ -15,7 +15,9 @@ from dubline.core.loudness import LoudnessOptions
 from dubline.core.mux import MODES, MuxOptions, mux
 from dubline.core.otio_read import OtioReadOptions, load_timeline, lines_from_timeline
 from dubline.core.otio_write import FORMATS, PlacedStem, check_formats, dub_timeline, write_timeline
+from dubline.core.outputs import OutputRun
 from dubline.core.render import DubOptions
+from dubline.core.report import DubReport
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
 from dubline.bridge.usage import DELIVERY_NAMES, SUBTITLE_SUFFIXES, check_rendering, format_list
@@ -77,29 +79,73 @@ def _first(lines: list, args) -> list:
     return lines[:n]
 
 
-def export(report, lines, info: TimelineInfo | None, args, source_timeline=None) -> None:
-    """Timeline files and delivery files beside the rendered stems."""
-    out = Path(args.out)
-    formats = _formats(args.timeline, FORMATS)
-    if formats and info is None:
-        raise InputError("--timeline needs the timeline's frame rate: give --fps")
-    if formats and info is not None:
+@dataclass
+class Exports:
+    """The --timeline and --deliver files of one run (``DubOptions.exports``).
+
+    Made inside the run's output transaction, after the lines and the track: written staged
+    beside them, listed in report.json, switched in with them. So an interrupted re-run leaves
+    the previous complete set (stems, track, timelines, delivery, report) as it was.
+    """
+
+    lines: list
+    info: TimelineInfo | None
+    formats: list[str]
+    deliveries: tuple[str, ...] | None  # None: no delivery asked; () dialogue.wav alone
+    loudness: float
+    source_timeline: object | None = None
+    said: list[str] = field(default_factory=list)  # printed once the run is committed
+
+    @classmethod
+    def asked(cls, args, lines, info: TimelineInfo | None, source_timeline=None) -> "Exports | None":
+        formats = _formats(args.timeline, FORMATS)
+        if formats and info is None:
+            raise InputError("--timeline needs the timeline's frame rate: give --fps")
+        asked = format_list("--deliver", args.deliver, DELIVERY_NAMES)
+        deliveries = tuple(f for f in asked if f in ENCODINGS) if asked else None  # "wav": dialogue.wav only
+        if not formats and deliveries is None:
+            return None
+        return cls(lines, info, formats, deliveries, args.loudness, source_timeline)
+
+    def __call__(self, report: DubReport, run: OutputRun) -> list[Path]:
+        return self._timelines(report, run) + self._delivery(report, run)
+
+    def _timelines(self, report: DubReport, run: OutputRun) -> list[Path]:
+        if not self.formats or self.info is None:
+            return []
         by_id = {r.id: r for r in report.lines}
-        stems = [PlacedStem(line, by_id[line.id].file) for line in lines if line.id in by_id]
+        stems = [PlacedStem(line, by_id[line.id].file) for line in self.lines if line.id in by_id]
         voices = sorted({r.voice for r in report.lines})
         label = voices[0] if len(voices) == 1 else "mixed voices"
-        timeline = dub_timeline(stems, info, label, source_timeline)
-        for f in write_timeline(timeline, out, "dub", formats, root=out):
-            print(f"timeline -> {f}")
-    asked = format_list("--deliver", args.deliver, DELIVERY_NAMES)
-    deliveries = [f for f in asked if f in ENCODINGS]  # "wav" alone: dialogue.wav only
-    if asked:
-        done = deliver(report.track, out / "delivery",
-                       DeliveryOptions(LoudnessOptions(target_lufs=args.loudness), tuple(deliveries)), root=out)
+        timeline = dub_timeline(stems, self.info, label, self.source_timeline)
+        written = [run.final(f) for f in write_timeline(timeline, run.folder(run.out_dir), "dub", self.formats,
+                                                        root=run.root)]
+        self.said += [f"timeline -> {f}" for f in written]
+        return written
+
+    def _delivery(self, report: DubReport, run: OutputRun) -> list[Path]:
+        if self.deliveries is None:
+            return []
+        options = DeliveryOptions(LoudnessOptions(target_lufs=self.loudness), self.deliveries)
+        done = deliver(run.current(report.track), run.folder(run.out_dir / "delivery"), options, root=run.root)
+        files = [run.final(f) for f in done.files]
         n = done.normalised
         if n is not None:
-            print(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "
-                  f"-> {', '.join(str(f.name) for f in done.files)}")
+            self.said.append(f"delivery: {n.after.integrated_lufs:.1f} LUFS, {n.after.true_peak_dbtp:.1f} dBTP "
+                             f"-> {', '.join(f.name for f in files)}")
+        return files
+
+
+def with_exports(options: DubOptions, args, lines, source_timeline=None) -> tuple[DubOptions, Exports | None]:
+    """``options`` that make the asked timeline and delivery files in the run; checked first."""
+    check_exports(lines, options.timeline, args, source_timeline)
+    exports = Exports.asked(args, lines, options.timeline, source_timeline)
+    return replace(options, exports=exports), exports
+
+
+def tell(exports: Exports | None) -> None:
+    for said in exports.said if exports is not None else ():
+        print(said)
 
 
 def _read_options(args) -> OtioReadOptions:
@@ -121,9 +167,9 @@ def cmd_otio(args: argparse.Namespace) -> int:
           f"({found.info.rate} fps, starts {found.info.start_timecode})")
     built = dub_catalog(args)
     lines, options = built.apply(lines, with_cache(dub_options(args), args, found.info))
-    check_exports(lines, options.timeline, args, timeline)
-    report = run_dub(lines, options, built.catalog, quiet=args.quiet)
-    export(report, lines, options.timeline, args, timeline)
+    options, exports = with_exports(options, args, lines, timeline)
+    run_dub(lines, options, built.catalog, quiet=args.quiet)
+    tell(exports)
     return 0
 
 
@@ -172,7 +218,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
     options = (with_cache(options, args, new.info) if new.info is not None
                else replace(options, cache_dir=cache_folder(args)))
     new_lines, options = built.apply(new.lines, options)
-    check_exports(new_lines, options.timeline, args, new.timeline)
+    options, exports = with_exports(options, args, new_lines, new.timeline)
     passes = conform_pass(old_lines, new_lines, options, built.catalog)
     changes = next(passes)
     print(f"conform {args.old} -> {args.new}")
@@ -183,7 +229,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
         print(f"model calls {report.cache['model_calls']}, reused {report.cache['fitted_hits']}")
     for name in sorted(before - {Path(r.file).name for r in report.lines}):
         print(f"removed lines/{name}")
-    export(report, new_lines, options.timeline, args, new.timeline)
+    tell(exports)
     return 0
 
 
@@ -261,8 +307,7 @@ def run_srt(args, lines, options: DubOptions, catalog) -> None:
     if info is None:
         run_dub(lines, replace(options, cache_dir=cache_folder(args)), catalog, quiet=args.quiet)
         return
-    options = with_cache(options, args, info)
-    check_exports(lines, options.timeline, args)
-    report = run_dub(lines, options, catalog, quiet=args.quiet)
-    export(report, lines, options.timeline, args)
+    options, exports = with_exports(with_cache(options, args, info), args, lines)
+    run_dub(lines, options, catalog, quiet=args.quiet)
+    tell(exports)
 

@@ -1,7 +1,8 @@
 """One output run, switched in whole: staged beside the outputs, committed by renames.
 
-A run writes every file it makes (stems, track, report) under ``<out>/.dubline-staging/``,
-laid out as it will be in ``<out>``. ``commit`` then writes a journal into the staging folder,
+A run writes every file it makes (stems, track, the timeline and delivery files made from
+them, report) under ``<out>/.dubline-staging/``, laid out as it will be in ``<out>``.
+``commit`` then writes a journal into the staging folder,
 removes the old report.json, renames each staged file into place (a file whose bytes did not
 change is left as it was, mtime and all), deletes the files the previous report listed that
 this run no longer makes, renames the new report.json in last, and removes the staging folder.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from .errors import DiskFullError, OutputError
 from .files import PART, _os_error, atomic_path, below, file_sha256, open_dir
+from .report import ExportedFile
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,42 @@ class OutputRun:
     def stage(self, final: Path) -> Path:
         """The path to write ``final`` to during this run."""
         return self.staging / self.rel(final)
+
+    def current(self, final: Path) -> Path:
+        """The file holding ``final``'s bytes now: this run's staged copy, else ``final`` (a
+        file this run reused as it stood). For reading what the run made before its commit."""
+        staged = self.stage(final)
+        return staged if staged.is_file() else Path(final)
+
+    def folder(self, final_dir: Path) -> Path:
+        """The staged folder to write the files of ``final_dir`` (the output folder or one below
+        it) into during this run; ``final`` maps each written file back."""
+        if Path(final_dir) in (self.out_dir, self.out_dir.resolve()):
+            return self.staging
+        return self.stage(final_dir)
+
+    def final(self, staged: Path) -> Path:
+        """The path a file written under ``folder(...)`` will have once the run is committed."""
+        try:
+            parts = Path(staged).relative_to(self.staging).parts
+        except ValueError:
+            raise OutputError(f"{staged} is not a staged file of {self.out_dir}") from None
+        if not parts:
+            raise OutputError(f"{staged} is the staging folder, not a file in it")
+        return self.out_dir.joinpath(*parts)
+
+    def listed(self, finals: Iterable[Path]) -> list[ExportedFile]:
+        """Report entries for files this run made besides stems and track: settled (unchanged
+        bytes keep the file as it stands), hashed as they will be after the commit."""
+        finals = list(finals)
+        self._check_targets([self.rel(f) for f in finals])  # a linked delivery/ is named as such
+        out = []
+        for final in finals:
+            held = self.settle(final)
+            # the folder resolved like the report's other paths; the file itself may be a link
+            # this run replaces, so it is not resolved
+            out.append(ExportedFile(self.out_dir.resolve() / self.rel(final), file_sha256(held)))
+        return out
 
     def rel(self, final: Path) -> str:
         """``final`` relative to the output folder, given as written or resolved (reports
@@ -285,20 +323,30 @@ class OutputRun:
                 os.close(self.own)
 
     def _previous(self) -> list[str]:
-        """Files the current report.json lists (stems and track), relative to the folder."""
+        """Files the current report.json lists (stems, track, exports), relative to the folder."""
         try:
             with open_dir(self.root, self.parts) as out_fd, \
                     open(REPORT, encoding="utf-8", opener=_nofollow(out_fd)) as f:
                 data = json.load(f)
-            named = [data["track"]] + [line["file"] for line in data.get("lines", [])]
+            track = Path(str(data["track"]))
+            named = [track] + [Path(str(line["file"])) for line in data.get("lines", [])]
+            exported = [Path(str(e["file"])) for e in data.get("exports", [])]
         except (OSError, ValueError, KeyError, TypeError, OutputError):
             return []
         out = []
-        for path in named:
-            p = Path(str(path))
+        for p in named:
             # by name: the folder may have been moved or copied since it was written
             rel = f"lines/{p.name}" if p.parent.name == "lines" else p.name
             if not PART.match(p.name) and p.name != REPORT:
+                out.append(rel)
+        for p in exported:
+            # relative to where that run's folder was (its track's folder), for the same reason
+            try:
+                rel = "/".join(p.relative_to(track.parent).parts)
+            except ValueError:
+                continue
+            if rel and ".." not in rel.split("/") and not PART.match(p.name) and rel != REPORT \
+                    and rel.split("/")[0] != STAGING:
                 out.append(rel)
         return out
 

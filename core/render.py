@@ -60,6 +60,10 @@ class DubOptions:
     # The input reader's record for report.json (Subtitles.report()): what was skipped,
     # fixed or taken as a speaker never goes unreported.
     input: Mapping[str, Any] = field(default_factory=dict)
+    # Timeline/delivery files made from the finished run (the CLI's --timeline, --deliver):
+    # written through the run's staging (``OutputRun.folder``/``current``), their final paths
+    # returned, listed in report.json and switched in with the stems, track and report.
+    exports: Callable[[DubReport, OutputRun], list[Path]] | None = None
 
     def __post_init__(self) -> None:
         if not 8000 <= self.sample_rate <= 192000:
@@ -378,10 +382,12 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
         cache=cache.stats.to_dict() if cache is not None else {},
         input=dict(options.input),
     )
+    if options.exports is not None:
+        report.exports = run.listed(options.exports(report, run))
     report_file = options.out_dir / "report.json"
     with run.naming(report_file) as staged:
         write_report(staged, report, root=run.root)
-    run.commit([r.file for r in results] + [track, report_file])
+    run.commit([r.file for r in results] + [track, *(e.file for e in report.exports), report_file])
     yield JobDone(report)
 
 

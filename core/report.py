@@ -53,6 +53,18 @@ class LineResult:
         return d
 
 
+@dataclass(frozen=True)
+class ExportedFile:
+    """A file made from the finished lines in the same run as the stems and track (a timeline
+    or delivery file), listed in report.json with its hash like every other file there."""
+
+    file: Path
+    sha256: str
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.file), "sha256": self.sha256}
+
+
 @dataclass
 class DubReport:
     sample_rate: int
@@ -64,6 +76,8 @@ class DubReport:
     # What the reader of the input decided (format, encoding, speakers taken, every cue
     # skipped, fixed or flagged): Subtitles.report(), empty for other sources.
     input: dict = field(default_factory=dict)
+    # Timeline and delivery files of this run (``DubOptions.exports``), committed with it.
+    exports: list[ExportedFile] = field(default_factory=list)
 
     def summary(self) -> dict:
         methods: dict[str, int] = {}
@@ -93,6 +107,7 @@ class DubReport:
             "failed": self.failed,
             **({"cache": self.cache} if self.cache else {}),
             **({"input": self.input} if self.input else {}),
+            **({"exports": [e.to_dict() for e in self.exports]} if self.exports else {}),
         }
 
 

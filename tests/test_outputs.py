@@ -231,13 +231,64 @@ def test_timeline_and_delivery_writes_follow_no_symlink(tmp_path):
     out.mkdir()
     (out / "dub.otio").symlink_to(precious)  # a link as the file itself: replaced, not written through
     (out / "delivery").symlink_to(elsewhere)  # a link as a folder: refused
-    r = run("srt", str(srt(tmp_path, 1)), "-o", str(out), "--fps", "25", "--timeline", "otio",
-            "--deliver", "flac")
+    args = ("srt", str(srt(tmp_path, 1)), "-o", str(out), "--fps", "25", "--timeline", "otio", "--deliver", "flac")
+    r = run(*args)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"{out / 'delivery'} is a symlink" in r.stderr.strip().splitlines()[-1]
     assert precious.read_text() == "mine" and sorted(p.name for p in elsewhere.iterdir()) == ["precious.otio"]
+    # The run is refused whole (its exports are part of it): nothing switched in, nothing written through.
+    assert (out / "dub.otio").is_symlink() and not (out / "report.json").exists()
+    (out / "delivery").unlink()
+    assert run(*args).returncode == 0
     assert (out / "dub.otio").is_file() and not (out / "dub.otio").is_symlink()
+    assert precious.read_text() == "mine"
     assert_complete(out)
+
+
+def _exports(out: Path, report: dict) -> set[str]:
+    """The report's exports relative to ``out``, each checked against its sha256."""
+    for e in report.get("exports", []):
+        assert sha(e["file"]) == e["sha256"], e["file"]
+    return {Path(e["file"]).relative_to(out.resolve()).as_posix() for e in report.get("exports", [])}
+
+
+def _snapshot(out: Path) -> dict:
+    return {p.relative_to(out).as_posix(): (sha(p), p.stat().st_mtime_ns) for p in out.rglob("*")
+            if p.is_file() and ".dubline-staging" not in p.parts}
+
+
+def test_timeline_and_delivery_files_switch_in_with_the_run(tmp_path, monkeypatch):
+    """Issue 14: the exports are part of the run's transaction, listed in report.json."""
+    from dubline.core import deliver
+
+    out = tmp_path / "out"
+    exports = ("--fps", "25", "--timeline", "otio,edl", "--deliver", "flac", "--no-cache")
+    first = run("srt", str(srt(tmp_path, 2)), "-o", str(out), *exports)
+    assert first.returncode == 0, first.stderr
+    before = assert_complete(out)
+    assert _exports(out, before) == {"dub.otio", "dub.edl", "delivery/dialogue.wav", "delivery/dialogue.flac"}
+    stamp = _snapshot(out)
+    assert set(stamp) == {"report.json", "track.wav", "lines/1.wav", "lines/2.wav", *_exports(out, before)}
+
+    def interrupted(*args, **kw):  # Ctrl-C while the re-run encodes its delivery files
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(deliver, "_encode", interrupted)
+    other = srt(tmp_path, 3, "Something else")
+    r = run("srt", str(other), "-o", str(out), *exports)
+    assert r.returncode == 130, r.stderr
+    # The new stems, track, timelines and dialogue.wav were made; none of them landed.
+    assert _snapshot(out) == stamp and json.loads((out / "report.json").read_text()) == before
+    monkeypatch.undo()
+
+    # A finished re-run without --deliver: its report lists its timelines, and the delivery
+    # files the previous report listed are gone with the rest of that run.
+    r = run("srt", str(other), "-o", str(out), "--fps", "25", "--timeline", "otio", "--no-cache")
+    assert r.returncode == 0, r.stderr
+    after = assert_complete(out)
+    assert _exports(out, after) == {"dub.otio"} and len(after["lines"]) == 3
+    assert not (out / "dub.edl").exists() and not list((out / "delivery").iterdir())
+    assert str((out / "lines" / "3.wav").resolve()) in (out / "dub.otio").read_text()
 
 
 def test_voice_store_writes_replace_links_instead_of_following_them(tmp_path, samples):

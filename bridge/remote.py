@@ -30,18 +30,19 @@ def _port_in_use(error: BaseException) -> bool:
 
 
 def add_serve_parser(sub) -> None:
-    from .server import DEFAULT_BRIDGE_PORT, DEFAULT_PORT, ServerOptions
+    # Not the server module: building the parser must not load gRPC for every command. The
+    # paths left unset default in ServerOptions, where the daemon's own defaults live.
+    from .ports import DEFAULT_BRIDGE_PORT, DEFAULT_PORT
 
-    d = ServerOptions()
     p = sub.add_parser("serve", help="run the daemon (gRPC + JSON bridge) on loopback")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="gRPC port (default %(default)s; 0: any)")
     p.add_argument("--bridge-port", type=int, default=DEFAULT_BRIDGE_PORT,
                    help="HTTP/JSON + WebSocket port (default %(default)s; -1: off)")
-    p.add_argument("--output-root", type=Path, default=d.output_root, help="every output goes under here")
-    p.add_argument("--state-dir", type=Path, default=d.state_dir, help="job state and registered voices")
-    p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
-    p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
+    p.add_argument("--output-root", type=Path, help="every output goes under here (default ~/Dubline)")
+    p.add_argument("--state-dir", type=Path, help="job state and registered voices (default $XDG_STATE_HOME/dubline)")
+    p.add_argument("--token-file", type=Path, help="token file (created 0600 if missing)")
+    p.add_argument("--max-lines", type=int, help="most lines one job may have (default 5000)")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a --host that is not loopback: anyone who reaches it and has the token can use "
@@ -67,10 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for option, path, want in (("--model-dir", args.model_dir, "folder"), ("--voices", args.voices, "file")):
         if path is not None and not (path.is_dir() if want == "folder" else path.is_file()):
             raise InputError(f"{option} {path}: no such {want}")
+    given = dict(output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
+                 max_lines_per_job=args.max_lines)
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
-                            output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
-                            max_lines_per_job=args.max_lines, catalog=catalog_options(args),
+                            **{k: v for k, v in given.items() if v is not None}, catalog=catalog_options(args),
                             cluster=cluster_options(args) if args.cluster else None, allow_remote=args.allow_remote,
                             allowed_hosts=tuple(args.allow_host))
 
@@ -91,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.ready_file:
             args.ready_file.write_text(f"{daemon.port} {daemon.bridge_port}\n")
         print(f"dubline: serving gRPC on {args.host}:{daemon.port}, JSON bridge on port "
-              f"{daemon.bridge_port or 'off'}; token in {args.token_file}", file=sys.stderr, flush=True)
+              f"{daemon.bridge_port or 'off'}; token in {options.token_file}", file=sys.stderr, flush=True)
         stop = asyncio.Event()
         import signal
 

@@ -25,12 +25,11 @@ from ._proto import dubline_pb2 as pb
 from ._proto import dubline_pb2_grpc as pb_grpc
 from .auth import TokenInterceptor, TokenSource, default_token_file, ensure_token
 from .errors import status_for
+from .ports import DEFAULT_BRIDGE_PORT, DEFAULT_PORT
 from .service import DublineService, ServiceOptions
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Dubline"].full_name
-DEFAULT_PORT = 50151
-DEFAULT_BRIDGE_PORT = 50152
 
 
 def _state_home() -> Path:

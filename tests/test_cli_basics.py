@@ -37,3 +37,24 @@ def test_speech_runtime_info_only_with_verbose(tmp_path):
     assert "INFO" not in quiet.stderr and "XNNPACK" not in quiet.stderr
     verbose = dubline("-v", "-q", "srt", "zh.srt", "-o", "b", "--no-cache", cwd=tmp_path)
     assert verbose.returncode == 0 and "XNNPACK" in verbose.stderr
+
+
+DAEMON_MODULES = ("grpc", "google.protobuf", "aiohttp", "ray", "torch")
+
+
+def test_local_dub_loads_no_daemon_or_cluster_code(tmp_path, piper):
+    # Cold start: a local `dubline srt` must not pay for gRPC, protobuf, the JSON bridge,
+    # Ray or torch. Run main() (what the console script calls) in a fresh interpreter, with
+    # the voice's prepared graphs already cached (``piper``: preparing them needs onnx, once).
+    from cli_door import SCENE
+
+    (tmp_path / "scene.srt").write_text(SCENE, encoding="utf-8")
+    probe = ("import sys\nfrom dubline.bridge.cli import main\n"
+             "code = main(['-q', 'srt', 'scene.srt', '-o', 'out', '--no-cache'])\n"
+             f"print(code, sorted({{m.split('.')[0] for m in sys.modules if m.startswith({DAEMON_MODULES!r})}}))\n")
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "0 []"

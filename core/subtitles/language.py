@@ -100,9 +100,12 @@ def line_script(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _identifier():  # the model is 68 MB unpacked: load once per process, on first need
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    from . import langid_model
+
+    ptc, pc, classes, nextmove, row, output = langid_model.load()
+    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,8 +13,10 @@ so load on a shared machine falls on all three alike; medians of ``--reps`` runs
 
 Wall time is the process's; CPU time and peak RSS come from ``wait4`` (the process and the
 children it waited for, e.g. ffmpeg). Cold start is the time from spawning ``dubline srt``
-to its first stem appearing in ``OUT/lines`` (models already in the cache). Engine calls
-per line count model runs by model file in one in-process dub (``calls``).
+to its first finished line: the first stem in the run's staging folder
+(``OUT/.dubline-staging/lines``, where each stem lands whole as its line finishes; the
+folder is switched into ``OUT`` only at the job's end), models already in the cache. Engine
+calls per line count model runs by model file in one in-process dub (``calls``).
 """
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ def _ts(seconds: float) -> str:
 
 # --- one measured process -----------------------------------------------------------------
 
-def measure(cmd: list[str], watch: Path | None = None, timeout: float = 3600) -> dict:
-    """Run ``cmd``; wall, CPU (user+sys incl. waited children), peak RSS, first stem time."""
+def measure(cmd: list[str], watch: list[Path] | None = None, timeout: float = 3600) -> dict:
+    """Run ``cmd``; wall, CPU (user+sys incl. waited children), peak RSS, and the time the
+    first finished ``.wav`` appears in any of the ``watch`` folders."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -69,7 +72,7 @@ def measure(cmd: list[str], watch: Path | None = None, timeout: float = 3600) ->
 
     def poll() -> None:
         while not done.is_set():
-            if watch is not None and watch.is_dir() and any(p.suffix == ".wav" for p in watch.iterdir()):
+            if any(_has_stem(folder) for folder in watch or ()):
                 first.append(time.perf_counter() - t0)
                 return
             time.sleep(0.005)
@@ -87,6 +90,21 @@ def measure(cmd: list[str], watch: Path | None = None, timeout: float = 3600) ->
             "first_line": first[0] if first else None}
 
 
+def _has_stem(folder: Path) -> bool:
+    """A finished stem in ``folder`` (stems are written as ``.part`` and renamed when whole)."""
+    try:
+        return any(p.suffix == ".wav" for p in folder.iterdir())
+    except OSError:  # not made yet, or switched away at the job's end
+        return False
+
+
+def stem_folders(out: Path) -> list[Path]:
+    """Where ``dubline srt -o OUT`` puts a finished line's stem: staged, then switched in."""
+    from dubline.core.outputs import STAGING
+
+    return [out / STAGING / "lines", out / "lines"]
+
+
 def dubline_cmd(srt: Path, out: Path) -> list[str]:
     exe = Path(sys.executable).with_name("dubline")
     return [str(exe), "-q", "srt", str(srt), "-o", str(out), "--no-cache"]
@@ -100,7 +118,7 @@ def compare(srt: Path, reps: int, work: Path) -> dict:
     runs: dict[str, list[dict]] = {"dubline": [], "limit": [], "peer": []}
     for rep in range(reps):
         out = work / f"d{rep}"
-        runs["dubline"].append(measure(dubline_cmd(srt, out), watch=out / "lines"))
+        runs["dubline"].append(measure(dubline_cmd(srt, out), watch=stem_folders(out)))
         runs["limit"].append(measure(worker_cmd("limit", str(srt))))
         runs["peer"].append(measure(worker_cmd("peer", str(srt), str(work / f"p{rep}"))))
     med = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu", "rss_mb")} for k, v in runs.items()}

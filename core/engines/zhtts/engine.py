@@ -123,9 +123,11 @@ class ZhttsEngine:
         self.model_version = f"fastspeech2-baker-{assets.source_sha256[:12]}+mb-melgan+seed{options.dropout_seed}"
         mapper = json.loads(assets.mapper.read_text(encoding="utf-8"))
         self.symbol_to_id: dict[str, int] = mapper["symbol_to_id"]
-        self._interpreter = Interpreter
         self._durations = Interpreter(model_path=str(assets.durations), num_threads=options.threads)
         self._vocoder = Interpreter(model_path=str(assets.vocoder), num_threads=options.threads)
+        # One acoustic interpreter for every line: a new one costs a model load and a first
+        # allocation (XNNPACK packs its weights), several times the line's own run.
+        self._acoustic = Interpreter(model_path=str(assets.acoustic), num_threads=options.threads)
         self._lock = threading.Lock()  # LiteRT interpreters are not thread-safe
         self._english: tuple[Engine, Voice] | None = None
 
@@ -197,12 +199,16 @@ class ZhttsEngine:
 
     # --- models -----------------------------------------------------------------------
 
-    def _new_acoustic(self) -> Any:
-        return self._interpreter(model_path=str(self.assets.acoustic), num_threads=self.options.threads)
-
     @staticmethod
-    def _feed(interpreter: Any, ids: tuple[int, ...], speed: float) -> None:
+    def _feed(interpreter: Any, ids: tuple[int, ...], speed: float, reseed: bool = False) -> None:
         inputs = interpreter.get_input_details()
+        if reseed:
+            # The acoustic model's dropout (RANDOM_UNIFORM ops) is seeded when the graph is
+            # prepared and then runs on: a reused interpreter would give the same line other
+            # audio each time. A shape change makes allocate_tensors() prepare every op
+            # again, which restarts each random stream from its seed, as a new interpreter
+            # would (tests/test_zh_engine.py holds it to that).
+            interpreter.resize_tensor_input(inputs[0]["index"], [1, len(ids) + 1])
         interpreter.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
         with first_allocation_quiet():
             interpreter.allocate_tensors()
@@ -228,10 +234,8 @@ class ZhttsEngine:
         return int(frames_at(self.durations(ids), speed).sum())
 
     def _render(self, ids: tuple[int, ...], speed: float, expected_frames: int) -> np.ndarray:
-        # A fresh interpreter restarts the seeded random ops, so the same input always gives
-        # the same audio (a reused one continues its random stream).
-        acoustic = self._new_acoustic()
-        self._feed(acoustic, ids, speed)
+        acoustic = self._acoustic
+        self._feed(acoustic, ids, speed, reseed=True)
         outputs = {d["name"]: d["index"] for d in acoustic.get_output_details()}
         mel = acoustic.get_tensor(outputs["Identity_1"])  # post-net mel, [1, frames, 80]
         if mel.shape[1] != expected_frames:

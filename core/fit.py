@@ -4,7 +4,11 @@ Policy (DESIGN.md, "Fitting a line"):
 1. one synthesis: an engine with duration control is asked for the slot natively, inside
    the safe range of both the policy and the engine; its own alignment says how long the
    line is unforced and where the take's speech starts and ends (no natural take is made
-   just to measure it, and no energy threshold decides the edges);
+   just to measure it, and no energy threshold decides the edges). Where the engine
+   declares that stretching its natural take was measured more intelligible than its own
+   pacing (``DurationControl.stretch_ranges``, evidence in ``engines/pacing.py``), the one
+   synthesis is the natural take and the stretch goes all the way (``FitPolicy.pacing``
+   overrides: "native" or "stretch" everywhere);
 2. past that range: borrow free time after the line (opt-in), then a bounded time-stretch
    for the rest, then flag the line with the factor it would have needed;
 3. cut or pad to the exact sample count with short fades.
@@ -20,10 +24,13 @@ import numpy as np
 
 from .audio import fade_edges, resample, speech_bounds
 from .engines.base import (
-    Capabilities, DurationTarget, Engine, Synthesis, SynthesisControls, SynthesisRequest, Voice,
+    Capabilities, DurationTarget, Engine, FactorRange, Synthesis, SynthesisControls, SynthesisRequest, Voice,
 )
 from .errors import FitError, InputError
 from .stretch import stretch_to
+
+
+PACINGS = ("auto", "native", "stretch")
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,16 @@ class FitPolicy:
     fade_seconds: float = 0.005
     pad_slack: float = 0.03  # share of the slot a take may fall short by and be padded
     silence_db: float = -40.0
+    # "auto": the engine's own pacing or a stretch of its natural take, per factor range,
+    # as the engine declares from measurement (DurationControl.stretch_ranges);
+    # "native": always the engine's own pacing; "stretch": always stretch the natural take.
+    pacing: str = "auto"
 
     def __post_init__(self) -> None:
         if not 0 < self.min_factor <= 1 <= self.max_factor:
             raise InputError("fit range must satisfy 0 < min-factor <= 1 <= max-factor")
+        if self.pacing not in PACINGS:
+            raise InputError(f"pacing {self.pacing!r}: use one of {', '.join(PACINGS)}")
         if self.max_stretch < 1:
             raise InputError("max-stretch must be at least 1")
 
@@ -82,8 +95,9 @@ class FitTask:
     policy: FitPolicy
     gap_samples: int
 
-    def request(self) -> SynthesisRequest:
-        target = duration_target_for(self.target_samples, self.sample_rate, self.policy)
+    def request(self, capabilities: Capabilities) -> SynthesisRequest:
+        """The synthesis ``run`` will ask an engine with ``capabilities`` for."""
+        target = duration_target(capabilities, self.target_samples, self.sample_rate, self.policy)
         return SynthesisRequest(self.text, self.voice, self.controls, target)
 
     def run(self, engine: Engine) -> FitResult:
@@ -99,17 +113,28 @@ def native_range(capabilities: Capabilities, policy: FitPolicy) -> tuple[float, 
     return max(policy.min_factor, d.min_factor), min(policy.max_factor, d.max_factor)
 
 
-def duration_target_for(target_samples: int, sample_rate: int, policy: FitPolicy) -> DurationTarget:
-    """The slot as a native target: its speech at the slot's length, within the policy."""
-    return DurationTarget(Fraction(target_samples, sample_rate), policy.min_factor, policy.max_factor)
+def stretch_ranges(capabilities: Capabilities, policy: FitPolicy) -> tuple[FactorRange, ...]:
+    """The factors at which this fit stretches the engine's natural take, not its pacing.
+
+    "auto" takes the engine's measured table (``DurationControl.stretch_ranges``); "stretch"
+    puts stretching wherever the engine's pacing would have gone (the policy's native
+    range; past it the engine still paces to the edge and the bounded stretch does the rest).
+    """
+    if not capabilities.duration.native or policy.pacing == "native":
+        return ()
+    if policy.pacing == "stretch":
+        return (FactorRange(policy.min_factor, policy.max_factor),)
+    return capabilities.duration.stretch_ranges
 
 
 def duration_target(capabilities: Capabilities, target_samples: int, sample_rate: int,
                     policy: FitPolicy) -> DurationTarget | None:
-    """What ``fit_line`` asks an engine for a slot (None: it has no duration control)."""
+    """What ``fit_line`` asks an engine for a slot (None: it has no duration control):
+    its speech at the slot's length, within the policy, or natural where it stretches."""
     if not capabilities.duration.native:
         return None
-    return duration_target_for(target_samples, sample_rate, policy)
+    return DurationTarget(Fraction(target_samples, sample_rate), policy.min_factor, policy.max_factor,
+                          stretch_ranges(capabilities, policy))
 
 
 def fit_line(engine: Engine, voice: Voice, text: str, controls: SynthesisControls,
@@ -169,9 +194,10 @@ def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synth
 
     # A take may end a little early: the rest of the slot is a natural pause, not an error.
     slack = max(tolerance, int(policy.pad_slack * budget))
-    method = "native" if synthesis.method == "native" else "natural"
+    limit = _stretch_limit(capabilities, policy, target_samples / n)
+    method = "native" if synthesis.method == "native" and limit is None else "natural"
     if not -tolerance <= budget - len(speech) <= slack:
-        speech = _bounded_stretch(speech, budget, sample_rate, policy)
+        speech = _bounded_stretch(speech, budget, sample_rate, limit or policy.max_stretch)
         method = "native+stretch" if method == "native" else "stretch"
 
     flag = None
@@ -206,10 +232,20 @@ def _check_slot(target_samples: int) -> None:
         raise FitError(f"slot of {target_samples} samples has no room for speech")
 
 
-def _bounded_stretch(speech: np.ndarray, budget: int, sample_rate: int, policy: FitPolicy) -> np.ndarray:
-    """Stretch toward ``budget`` but no further than ``policy.max_stretch`` either way."""
+def _stretch_limit(capabilities: Capabilities, policy: FitPolicy, asked: float) -> float | None:
+    """How far a take may be stretched when ``asked`` (the factor the engine saw) lies in a
+    stretch range, so the engine spoke its natural take: all the way to the slot. None when
+    the engine paced it. A thousandth of slack: the engine measured the factor in its own
+    frames, and a take it left natural at a range's edge must still be stretched to fit."""
+    if not any(r.holds(asked, 1e-3) for r in stretch_ranges(capabilities, policy)):
+        return None
+    return max(policy.max_stretch, asked, 1 / asked) * 1.001
+
+
+def _bounded_stretch(speech: np.ndarray, budget: int, sample_rate: int, limit: float) -> np.ndarray:
+    """Stretch toward ``budget`` but no further than ``limit`` either way."""
     ratio = budget / len(speech)
-    ratio = min(max(ratio, 1 / policy.max_stretch), policy.max_stretch)
+    ratio = min(max(ratio, 1 / limit), limit)
     return stretch_to(speech, sample_rate, max(1, round(len(speech) * ratio)))
 
 

@@ -84,6 +84,7 @@ def test_token_is_checked_before_the_body_is_parsed(daemon):
     ({"output": {"outputDir": "a" * 300}}, "255 bytes"),
     ({"fit": {"maxStretch": "NaN"}}, "fit.max_stretch"),
     ({"fit": {"minFactor": "-Infinity"}}, "fit.min_factor"),
+    ({"fit": {"pacing": "fast"}}, "pacing 'fast'"),
     ({"output": {"bitDepth": 8}}, "bit depth 8"),
     ({"line": {"text": "Hello\u0000there."}}, "U+0000"),
     ({"line": {"text": "\u200b\u200b\ufeff"}}, "empty text"),

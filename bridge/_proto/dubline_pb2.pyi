@@ -127,18 +127,20 @@ class OutputSettings(_message.Message):
     def __init__(self, sample_rate: _Optional[int] = ..., bit_depth: _Optional[int] = ..., output_dir: _Optional[str] = ...) -> None: ...
 
 class FitPolicy(_message.Message):
-    __slots__ = ("min_factor", "max_factor", "borrow_gap", "max_stretch", "squeeze")
+    __slots__ = ("min_factor", "max_factor", "borrow_gap", "max_stretch", "squeeze", "pacing")
     MIN_FACTOR_FIELD_NUMBER: _ClassVar[int]
     MAX_FACTOR_FIELD_NUMBER: _ClassVar[int]
     BORROW_GAP_FIELD_NUMBER: _ClassVar[int]
     MAX_STRETCH_FIELD_NUMBER: _ClassVar[int]
     SQUEEZE_FIELD_NUMBER: _ClassVar[int]
+    PACING_FIELD_NUMBER: _ClassVar[int]
     min_factor: float
     max_factor: float
     borrow_gap: bool
     max_stretch: float
     squeeze: bool
-    def __init__(self, min_factor: _Optional[float] = ..., max_factor: _Optional[float] = ..., borrow_gap: _Optional[bool] = ..., max_stretch: _Optional[float] = ..., squeeze: _Optional[bool] = ...) -> None: ...
+    pacing: str
+    def __init__(self, min_factor: _Optional[float] = ..., max_factor: _Optional[float] = ..., borrow_gap: _Optional[bool] = ..., max_stretch: _Optional[float] = ..., squeeze: _Optional[bool] = ..., pacing: _Optional[str] = ...) -> None: ...
 
 class GetServerInfoRequest(_message.Message):
     __slots__ = ()

@@ -19,18 +19,33 @@ from ..lines import Emotion
 
 
 @dataclass(frozen=True)
+class FactorRange:
+    """Factors (target / natural length) from ``low`` to ``high``, both included."""
+
+    low: float
+    high: float
+
+    def holds(self, factor: float, slack: float = 0.0) -> bool:
+        return self.low - slack <= factor <= self.high + slack
+
+
+@dataclass(frozen=True)
 class DurationControl:
     """How an engine can be told the length to speak a line in.
 
     ``native`` engines take a target and land within ``resolution_seconds`` of it as long as
     the factor (target / natural length) lies in ``[min_factor, max_factor]``, the range in
-    which the engine's own speech stays intelligible.
+    which the engine's own speech stays intelligible. ``stretch_ranges``: the factors at
+    which a time-stretch of the engine's natural take was measured more intelligible than
+    its own pacing (the evidence is in ``pacing``); there a fit asks the engine for its
+    natural take and stretches it, unless the fit policy says otherwise.
     """
 
     native: bool
     min_factor: float = 1.0
     max_factor: float = 1.0
     resolution_seconds: float = 0.0
+    stretch_ranges: tuple[FactorRange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,12 +85,15 @@ class DurationTarget:
 
     The engine clamps the factor (``speech_seconds`` / natural speech length) into
     ``[min_factor, max_factor]`` intersected with its own safe range, so one synthesis run
-    lands where the fitting policy wants it; fitting stretches only what remains.
+    lands where the fitting policy wants it; fitting stretches only what remains. A factor
+    inside one of ``stretch_ranges`` is not aimed at: the engine speaks at its natural pace
+    and fitting stretches the whole take (see ``clamp_factor``).
     """
 
     speech_seconds: Fraction
     min_factor: float = 0.0
     max_factor: float = math.inf
+    stretch_ranges: tuple[FactorRange, ...] = ()
 
 
 def clamp_factor(factor: float, target: DurationTarget, engine_min: float, engine_max: float,
@@ -84,7 +102,10 @@ def clamp_factor(factor: float, target: DurationTarget, engine_min: float, engin
 
     Returns the factor to speak at and a warning when the engine's own range (not the
     caller's) was what held it back: the caller asked for more than the voice can do.
+    A factor the target leaves to stretching is spoken at 1 (the natural take).
     """
+    if any(r.holds(factor) for r in target.stretch_ranges):
+        return 1.0, None
     lo, hi = max(target.min_factor, engine_min), min(target.max_factor, engine_max)
     if lo > hi:  # the caller's range lies outside the engine's: its nearest edge
         lo = hi = engine_max if target.min_factor > engine_max else engine_min

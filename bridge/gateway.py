@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import grpc
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.web_protocol import RequestHandler
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -54,6 +55,10 @@ class GatewayLimits:
 
     idle_seconds: float = 15.0  # an idle keep-alive connection, or one still sending its headers
     body_seconds: float = 30.0  # reading a request body
+    # Open sockets at once. One past the cap is answered 503 (UNAVAILABLE, naming the cap) for
+    # its request and closed; one that sends nothing is closed after ``refuse_seconds``.
+    max_connections: int = 64
+    refuse_seconds: float = 1.0
 
 
 class Gateway:
@@ -88,12 +93,16 @@ class Gateway:
         self.app.router.add_post(PREFIX + "WatchJob", self._watch_ndjson)
         self.app.router.add_post(PREFIX + "{method}", self._call)
         self.runner: web.AppRunner | None = None
+        self._admitted: set[RequestHandler] = set()
+        self._turned_away: set[RequestHandler] = set()
 
     async def start(self) -> int:
         self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None,
                                     keepalive_timeout=self.limits.idle_seconds,
                                     lingering_time=2.0)  # drain a refused body briefly, not 10 s
         await self.runner.setup()
+        assert self.runner.server is not None
+        self._cap_connections(self.runner.server)
         site = web.TCPSite(self.runner, self.host, self.port, reuse_port=False)
         await site.start()
         server = site._server
@@ -104,11 +113,44 @@ class Gateway:
         if self.runner:
             await self.runner.cleanup()
 
+    def _cap_connections(self, server: web.Server) -> None:
+        """Admit at most ``max_connections`` sockets at once.
+
+        aiohttp has no connection limit of its own, so the hooks its Server calls for every
+        socket opened and closed are wrapped on this instance to count them.
+        """
+        made, lost = server.connection_made, server.connection_lost
+
+        def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
+            made(handler, transport)
+            if len(self._admitted) < self.limits.max_connections:
+                self._admitted.add(handler)
+                return
+            self._turned_away.add(handler)  # its request, if one comes, is answered 503 by _guard
+            # By then its one answer has gone out; one that sent nothing is not held any longer.
+            asyncio.get_running_loop().call_later(self.limits.refuse_seconds, handler.force_close)
+
+        def connection_lost(handler: RequestHandler, exc: BaseException | None = None) -> None:
+            self._admitted.discard(handler)
+            self._turned_away.discard(handler)
+            lost(handler, exc)
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
+        server.connection_lost = connection_lost  # type: ignore[method-assign]
+
     # -- checks ------------------------------------------------------------------------
 
     @web.middleware
     async def _guard(self, request: web.Request, handler):
         origin = request.headers.get("Origin")
+        if request.protocol in self._turned_away:
+            n = self.limits.max_connections
+            busy = _error(grpc.StatusCode.UNAVAILABLE,
+                          f"the JSON bridge already holds {n} connections, its limit (serve "
+                          f"--bridge-max-connections); close idle ones and retry", origin)
+            busy.headers["Retry-After"] = "1"
+            busy.force_close()
+            return busy
         if not origin_allowed(origin):
             return _error(grpc.StatusCode.PERMISSION_DENIED, f"origin {origin!r} is not allowed", None)
         host = (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")

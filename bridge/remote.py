@@ -43,6 +43,8 @@ def add_serve_parser(sub) -> None:
     p.add_argument("--state-dir", type=Path, help="job state and registered voices (default $XDG_STATE_HOME/dubline)")
     p.add_argument("--token-file", type=Path, help="token file (created 0600 if missing)")
     p.add_argument("--max-lines", type=int, help="most lines one job may have (default 5000)")
+    p.add_argument("--bridge-max-connections", type=int,
+                   help="most connections the JSON bridge holds at once; more are answered 503 (default 64)")
     p.add_argument("--ready-file", type=Path, help="write 'GRPC_PORT BRIDGE_PORT' here once listening")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a --host that is not loopback: anyone who reaches it and has the token can use "
@@ -68,8 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for option, path, want in (("--model-dir", args.model_dir, "folder"), ("--voices", args.voices, "file")):
         if path is not None and not (path.is_dir() if want == "folder" else path.is_file()):
             raise InputError(f"{option} {path}: no such {want}")
+    if args.bridge_max_connections is not None and args.bridge_max_connections < 1:
+        raise InputError(f"--bridge-max-connections {args.bridge_max_connections}: give at least 1")
     given = dict(output_root=args.output_root, state_dir=args.state_dir, token_file=args.token_file,
-                 max_lines_per_job=args.max_lines)
+                 max_lines_per_job=args.max_lines, bridge_max_connections=args.bridge_max_connections)
     options = ServerOptions(host=args.host, port=args.port,
                             bridge_port=None if args.bridge_port < 0 else args.bridge_port,
                             **{k: v for k, v in given.items() if v is not None}, catalog=catalog_options(args),

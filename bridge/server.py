@@ -55,6 +55,7 @@ class ServerOptions:
     allowed_hosts: tuple[str, ...] = ()
     bridge_idle_seconds: float = 15.0
     bridge_body_seconds: float = 30.0
+    bridge_max_connections: int = 64
     cluster: ClusterOptions | None = None  # serve --cluster
 
     def service_options(self) -> ServiceOptions:
@@ -205,7 +206,8 @@ class Daemon:
 
             self.gateway = Gateway(self.service, token, o.host, o.bridge_port, o.max_message_bytes,
                                    allowed_hosts=o.allowed_hosts,
-                                   limits=GatewayLimits(o.bridge_idle_seconds, o.bridge_body_seconds))
+                                   limits=GatewayLimits(o.bridge_idle_seconds, o.bridge_body_seconds,
+                                                        o.bridge_max_connections))
             try:
                 self.bridge_port = await self.gateway.start()
             except OSError as e:

@@ -34,7 +34,7 @@ from .errors import ServiceError, invalid, not_found
 from .jobs import JobRecord, JobStore, derive_job_id
 from .plans import plan_message
 from .runner import DeviceQueue, JobRunner
-from .voices import VoiceRegistry
+from .voices import VoiceRegistry, check_emotion_reference
 
 log = logging.getLogger(__name__)
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -189,6 +189,8 @@ class DublineService:
         engine = self.catalog.engine(voice.engine)
         controls = SynthesisControls(seed=req.seed, emotion=convert.emotion(req.emotion, "request", self.root)
                                      if req.HasField("emotion") else None)
+        if controls.emotion is not None and controls.emotion.reference is not None:
+            check_emotion_reference(Path(controls.emotion.reference), "request")
         policy = convert.fit_policy(req.fit if req.HasField("fit") else None)
 
         def work():
@@ -298,6 +300,7 @@ class DublineService:
         self._check_bit_depth(bit_depth)
         DubOptions(out_dir=self.root, sample_rate=sr)  # validates the rate
         lines = []
+        checked: set[Path] = set()  # emotion reference clips, each read once per submit
         for i, msg in enumerate(req.lines):
             if not msg.id:
                 raise invalid(f"line {i + 1} has no id; give every line the stable id of its source")
@@ -308,6 +311,10 @@ class DublineService:
             self._check_name(msg.voice, f"{where}: voice")
             ln = convert.line(msg, sr, self.root)
             self._check_extent(ln, where)
+            clip = ln.emotion.reference if ln.emotion is not None else None
+            if clip is not None and Path(clip) not in checked:
+                check_emotion_reference(Path(clip), where)
+                checked.add(Path(clip))
             lines.append(ln)
         defaults = self.options.voice_map
         speakers = {**defaults.speakers, **dict(req.speakers)}

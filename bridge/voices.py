@@ -16,6 +16,7 @@ from dubline.core.files import atomic_path
 from dubline.core.catalog import Catalog
 from dubline.core.engines.base import Voice
 from dubline.core.errors import InputError
+from dubline.core.reference import DECODE_CHANNELS, DECODE_SECONDS
 
 from ._proto import dubline_pb2 as pb
 from .errors import ServiceError, invalid, not_found
@@ -84,6 +85,25 @@ def decode_reference(data: bytes, name: str) -> tuple[np.ndarray, int, int, int]
     if got == 0:
         raise invalid(f"reference audio for {name!r} is empty")
     return np.concatenate(blocks), sr, channels, max(total, got)
+
+
+def check_emotion_reference(path: Path, where: str) -> None:
+    """An emotion reference clip a request names: readable, and by its header at most
+    DECODE_SECONDS long with at most DECODE_CHANNELS channels, refused at submit with the bound.
+    (The engine decodes no more than that in any case: ``reference.load_reference``.)"""
+    if not path.is_file():
+        raise not_found(f"{where}: emotion reference {path} does not exist (paths are under the output root)")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise invalid(f"{where}: emotion reference {path.name} cannot be read ({e}); give a WAV or FLAC clip") from e
+    if not (8000 <= info.samplerate <= 192000 and 1 <= info.channels <= DECODE_CHANNELS):
+        raise invalid(f"{where}: emotion reference {path.name} has {info.channels} channels at {info.samplerate} "
+                      f"Hz; give at most {DECODE_CHANNELS} channels at 8000-192000 Hz")
+    seconds = info.frames / info.samplerate
+    if seconds > DECODE_SECONDS:
+        raise invalid(f"{where}: emotion reference {path.name} lasts {seconds:.1f} s; the limit is "
+                      f"{DECODE_SECONDS:g} s: cut it to the part that carries the emotion")
 
 
 class VoiceRegistry:

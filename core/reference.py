@@ -15,6 +15,10 @@ from .errors import InputError, Problem, VoiceError
 
 MIN_SPEECH_SECONDS = 5.0
 MAX_SECONDS = 15.0
+# The most of a reference clip that is ever decoded, and its channels: a clip is named by a
+# request (the daemon's Emotion.reference_path), so its cost must not be what its file claims.
+DECODE_SECONDS = 30.0
+DECODE_CHANNELS = 8
 MIN_SAMPLE_RATE = 16000
 MIN_SNR_DB = 20.0
 CLIP_LEVEL = 0.999
@@ -62,14 +66,25 @@ class ReferenceAudio:
     sample_rate: int
 
 
-def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
-    """(samples frames x channels float32, sample rate, channels) or VoiceError."""
+def read_audio(path: Path, max_seconds: float | None = None) -> tuple[np.ndarray, int, int]:
+    """(samples frames x channels float32, sample rate, channels) or VoiceError.
+
+    With ``max_seconds``, only that much from the start is decoded, and a file with more than
+    DECODE_CHANNELS channels or a rate outside 8-192 kHz is refused: memory stays bounded
+    whatever a small compressed file claims (the daemon's bound on reference clips).
+    """
     import soundfile as sf
 
     if not Path(path).is_file():
         raise InputError(Problem("no such file" if not Path(path).exists() else "is not a file", file=Path(path)))
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            sr, channels = f.samplerate, f.channels
+            if max_seconds is not None and not (8000 <= sr <= 192000 and 1 <= channels <= DECODE_CHANNELS):
+                raise VoiceError(f"reference audio {path}: {channels} channels at {sr} Hz; give at most "
+                                 f"{DECODE_CHANNELS} channels at 8000-192000 Hz")
+            frames = -1 if max_seconds is None else int(max_seconds * sr)
+            data = f.read(frames, dtype="float32", always_2d=True)
     except (OSError, RuntimeError) as e:
         # soundfile's own words name the file and say "System error" or "Format not recognised"
         detail = str(e).split(": ", 1)[-1] if ": " in str(e) else str(e)
@@ -140,8 +155,10 @@ def check_reference(path: Path | str) -> QualityReport:
 
 
 def load_reference(path: Path | str) -> ReferenceAudio:
-    """Mono, silence-trimmed, capped at MAX_SECONDS: exactly what cloning conditions on."""
-    data, sr, _ = read_audio(Path(path))
+    """Mono, silence-trimmed, capped at MAX_SECONDS: exactly what cloning conditions on.
+
+    At most the first DECODE_SECONDS are decoded (speaker and emotion clips alike)."""
+    data, sr, _ = read_audio(Path(path), DECODE_SECONDS)
     mono = data.mean(axis=1)
     start, end, _ = speech_bounds(mono, sr)
     mono = mono[start:end][: int(MAX_SECONDS * sr)]

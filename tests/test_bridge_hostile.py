@@ -197,6 +197,9 @@ def test_serve_refuses_remote_without_the_flag_and_an_empty_token_file(tmp_path)
     (tmp_path / "token").write_text("\n")
     empty = run_serve(tmp_path, "--port", "0", "--bridge-port", "-1")
     assert empty.returncode == 1 and "is empty" in empty.stderr and "Traceback" not in empty.stderr
+    (tmp_path / "token").write_text("a-token-of-enough-length-for-this\n")
+    capped = run_serve(tmp_path, "--port", "0", "--bridge-max-connections", "0")
+    assert capped.returncode == 1 and "--bridge-max-connections 0: give at least 1" in capped.stderr
 
 
 def test_nan_is_not_a_number_anywhere(daemon):
@@ -326,3 +329,55 @@ def test_any_body_to_any_method_never_gives_internal_errors(bridge, method, body
         method = "GetJob"  # a stream that could follow a job forever; same decoding path
     status, data = post(bridge, method, body)
     assert status in OK, (method, body[:100], status, data[:300])
+
+
+def test_bridge_connections_past_the_cap_get_a_clear_503(tmp_path):
+    d = RunningDaemon(tmp_path, bridge_max_connections=2)
+    try:
+        port = d.daemon.bridge_port
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]  # idle, admitted
+        time.sleep(0.2)
+        status, err = http(d, "ListJobs", b"{}")
+        assert status == 503 and err["code"] == "unavailable"
+        assert "already holds 2 connections" in err["message"] and "--bridge-max-connections" in err["message"]
+        silent = socket.create_connection(("127.0.0.1", port))  # past the cap, sends nothing
+        silent.settimeout(5)
+        t0 = time.monotonic()
+        assert silent.recv(1) == b"" and time.monotonic() - t0 < 3  # closed, not held for the idle timeout
+        silent.close()
+        held.pop().close()
+        time.sleep(0.2)
+        status, _ = http(d, "ListJobs", b"{}")
+        assert status == 200  # a slot freed: served again
+    finally:
+        for s in held:
+            s.close()
+        d.stop()
+
+
+def test_an_emotion_reference_is_bounded_like_a_voice_reference(daemon):
+    import numpy as np
+    import soundfile as sf
+
+    clips = daemon.options.output_root / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    sr = 16000
+    sf.write(clips / "long.flac", np.zeros(45 * sr, dtype=np.float32), sr)  # 45 s in a few KB
+    sf.write(clips / "wide.wav", np.zeros((sr, 9), dtype=np.float32), sr)
+    (clips / "noise.wav").write_bytes(b"RIFF not really")
+    cases = {"clips/long.flac": (grpc.StatusCode.INVALID_ARGUMENT, "lasts 45.0 s; the limit is 30 s"),
+             "clips/wide.wav": (grpc.StatusCode.INVALID_ARGUMENT, "9 channels"),
+             "clips/noise.wav": (grpc.StatusCode.INVALID_ARGUMENT, "cannot be read"),
+             "clips/none.wav": (grpc.StatusCode.NOT_FOUND, "does not exist")}
+    with daemon.client() as c:
+        for path, (code, needle) in cases.items():
+            line = frames_line("em1", "Hello there.", 0, 36, emotion=pb.Emotion(reference_path=path))
+            with pytest.raises(grpc.RpcError) as job:
+                c.submit([line], out_dir="emotion", detached=True)
+            with pytest.raises(grpc.RpcError) as one:
+                c.synthesize("Hello there.", emotion=pb.Emotion(reference_path=path))
+            for e in (job.value, one.value):
+                assert e.code() == code and needle in e.details(), (path, e.details())
+    status, err = http(daemon, "SubmitJob", json.dumps(submit_json(
+        line={"emotion": {"referencePath": "clips/long.flac"}})).encode())
+    assert status == 400 and "the limit is 30 s" in err["message"]

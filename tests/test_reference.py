@@ -45,3 +45,32 @@ def test_clipping_noise_and_low_rate(tmp_path):
     assert any("SNR" in w for w in noisy.warnings)
     low = check_reference(clip(tmp_path / "phone.wav", 6, sr=8000))
     assert not low.ok and "8000 Hz" in low.errors[0]
+
+
+def test_loading_decodes_no_more_than_its_bound(tmp_path):
+    """A small compressed file of ten minutes costs the engine 30 s of decoding, not ten minutes."""
+    import tracemalloc
+
+    import pytest
+    from dubline.core.errors import VoiceError
+    from dubline.core.reference import DECODE_SECONDS, read_audio
+
+    sr = 48000
+    long = tmp_path / "long.flac"
+    with sf.SoundFile(long, "w", sr, 1) as f:
+        for _ in range(600):
+            f.write(np.zeros(sr, dtype=np.float32))
+    assert long.stat().st_size < 1024 * 1024
+    data, rate, _ = read_audio(long, DECODE_SECONDS)
+    assert data.shape == (int(DECODE_SECONDS * sr), 1) and rate == sr
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc
+    try:
+        load_reference(long)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert peak_mb < 40, f"loading took {peak_mb:.0f} MB"  # the whole file would be 110 MB of float32
+    wide = tmp_path / "wide.wav"
+    sf.write(wide, np.zeros((sr, 9), dtype=np.float32), sr)
+    with pytest.raises(VoiceError, match="at most 8 channels"):
+        load_reference(wide)

@@ -11,7 +11,8 @@ as the output root when the machine allows mounting (root in a privileged contai
 otherwise the table says it was skipped.
 
 Printed: jobs finished, lines lost (a DONE job's line without a stem whose sha256 matches:
-must be 0), jobs that never ended (must be 0), p50/p99 latency under load, RSS before/after.
+must be 0), jobs that never ended (must be 0), p50/p99 latency of health, GetServerInfo and
+ListJobs under load, RSS before/after.
 """
 from __future__ import annotations
 
@@ -155,20 +156,32 @@ class Load:
             self.unended.append(req.job_id)
 
 
-def sample_latency(server: Server, stop: threading.Event, out: list[float]) -> None:
+def sample_latency(server: Server, stop: threading.Event, out: dict[str, list[float]]) -> None:
+    """Health and two small calls (GetServerInfo, ListJobs), each timed on its own."""
     while not stop.is_set():
         try:
             channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
             health = health_pb2_grpc.HealthStub(channel)
+            calls = {"health": lambda: health.Check(health_pb2.HealthCheckRequest(), timeout=10)}
             with server.client() as c:
+                calls.update(GetServerInfo=c.info, ListJobs=c.jobs)
                 while not stop.is_set():
-                    t0 = time.perf_counter()
-                    health.Check(health_pb2.HealthCheckRequest(), timeout=10)
-                    c.jobs()
-                    out.append(time.perf_counter() - t0)
+                    for name, call in calls.items():
+                        t0 = time.perf_counter()
+                        call()
+                        out.setdefault(name, []).append(time.perf_counter() - t0)
                     time.sleep(0.05)
         except grpc.RpcError:
             time.sleep(0.2)  # down during the restart: not a latency sample
+
+
+def percentiles(samples: list[float]) -> str:
+    """'p50 / p99' in ms."""
+    if not samples:
+        return "no samples"
+    lat = sorted(samples)
+    p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    return f"{p50:.1f} / {p99:.1f} ({len(lat)} samples)"
 
 
 def lost_lines(jobs: dict[str, pb.Job], lines: int) -> int:
@@ -224,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         rss_before = server.rss_mb()
         load = Load(server, args.lines, args.seconds)
-        stop, latencies = threading.Event(), []
+        stop, latencies = threading.Event(), {}
         sampler = threading.Thread(target=sample_latency, args=(server, stop, latencies), daemon=True)
         sampler.start()
         clients = [threading.Thread(target=load.client_loop, args=(k,), daemon=True) for k in range(args.clients)]
@@ -232,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in clients:
             t.start()
         kills = 0
+        rss_at_kill = float("nan")
         if not args.no_kill:
             time.sleep(args.seconds / 2)
+            rss_at_kill = server.rss_mb()
             server.kill9()
             kills += 1
             server.start()
@@ -245,18 +260,18 @@ def main(argv: list[str] | None = None) -> int:
         rss_after = server.rss_mb()
         server.stop()
         full = disk_full(root)
-        lat = sorted(latencies)
-        p50 = lat[len(lat) // 2] * 1000 if lat else float("nan")
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan")
         lost = lost_lines(load.finished, args.lines)
         rows = [
             ("clients", args.clients), ("wall seconds", f"{wall:.0f}"), ("kill -9 + restart", kills),
+            # latencies mean little on a machine busy with other work: say how busy it was
+            ("cores / load average (1 min) at the end", f"{os.cpu_count()} / {os.getloadavg()[0]:.1f}"),
             ("jobs finished (DONE)", len(load.finished)), ("lines in them", len(load.finished) * args.lines),
             ("jobs cancelled then resubmitted", load.counts["cancelled"]),
             ("jobs dropped then resubmitted", load.counts["dropped"]), ("client retries", load.counts["retries"]),
             ("lines lost (must be 0)", lost), ("jobs that never ended (must be 0)", len(load.unended) + hung),
-            ("health+ListJobs p50 ms", f"{p50:.1f}"), ("health+ListJobs p99 ms", f"{p99:.1f}"),
-            ("latency samples", len(lat)), ("RSS before MB", f"{rss_before:.0f}"),
+            *((f"{name} p50 / p99 ms under load", percentiles(samples)) for name, samples in latencies.items()),
+            ("RSS before MB (models loaded, idle)", f"{rss_before:.0f}"),
+            *((("RSS MB of that daemon at the kill (half way)", f"{rss_at_kill:.0f}"),) if kills else ()),
             ("RSS after MB (restarted daemon)" if kills else "RSS after MB", f"{rss_after:.0f}"),
             ("disk full (2 MB tmpfs)", full),
         ]

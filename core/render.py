@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -233,16 +234,22 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
 Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
 
 
+# Lines fitted ahead of the one being written. Two: the engines serialise what their
+# runtimes cannot share, and the rest of a line (text analysis, the noise it draws,
+# resampling, stretching) overlaps the other line's model run.
+LOOK_AHEAD = 2
+
+
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
-                    cache: DubCache | None) -> Iterator[Fitted]:
+                    cache: DubCache | None, look_ahead: int = LOOK_AHEAD) -> Iterator[Fitted]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
 
-    The next slot is synthesized on a worker thread while the caller writes, hashes and
-    reports this one: the models release the GIL while they run, so both cores are busy
-    where the model alone leaves one idle. Lines are still synthesized one at a time, in
-    order, and the caller's events come out exactly as before (work on a line may start
-    before its LineStarted, never its events). The reuse hook is asked on the caller's
-    thread.
+    The next ``look_ahead`` slots are synthesized on worker threads while the caller
+    writes, hashes and reports this one: the models release the GIL while they run, so
+    both cores are busy where one model run alone leaves one idle. Every line is fitted on
+    its own (its seed, its slot), so the outcomes and the caller's events are exactly what
+    one line at a time gives (work on a line may start before its LineStarted, never its
+    events). The reuse hook is asked on the caller's thread, in slot order.
     """
 
     def fit(slot: Slot) -> Fitted:
@@ -251,24 +258,24 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
         except DublineError as e:
             return e
 
-    def start(index: int) -> Future[Fitted] | LineResult | None:
-        if index >= len(slots):
-            return None
+    def start(index: int) -> Future[Fitted] | LineResult:
         previous = options.reuse(slots[index]) if options.reuse else None
         return previous if previous is not None else pool.submit(fit, slots[index])
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubline-synth")
-    ahead = start(0)
+    pool = ThreadPoolExecutor(max_workers=max(1, look_ahead), thread_name_prefix="dubline-synth")
+    ahead: deque[Future[Fitted] | LineResult] = deque()
+    queued = 0  # slots handed to ``start`` so far
     try:
-        for index in range(len(slots)):
-            current = ahead
-            outcome = current.result() if isinstance(current, Future) else current
-            assert outcome is not None
-            ahead = start(index + 1)  # the next line synthesizes while this one is written
-            yield outcome
+        for _ in range(len(slots)):
+            while queued < len(slots) and len(ahead) < max(1, look_ahead) + 1:
+                ahead.append(start(queued))  # this line, and the ones that fit while it is written
+                queued += 1
+            current = ahead.popleft()
+            yield current.result() if isinstance(current, Future) else current
     finally:
-        if isinstance(ahead, Future):
-            ahead.cancel()
+        for waiting in ahead:
+            if isinstance(waiting, Future):
+                waiting.cancel()
         pool.shutdown(wait=True)
 
 

@@ -114,7 +114,9 @@ def speech_ids(ids: Sequence[int], silent: set[int], pad: int) -> tuple[int, int
 
 
 class PiperEngine:
-    """Piper voice with duration control. Thread-safe: runs are serialised by a lock."""
+    """Piper voice with duration control. Thread-safe: the phonemizer (espeak-ng, one global
+    state) is serialised by a lock; the model runs are not (an onnxruntime session runs
+    calls from several threads at once), so two lines can share the cores."""
 
     name = "piper"
 
@@ -197,8 +199,7 @@ class PiperEngine:
 
     def durations(self, ids: list[int], dp_noise: np.ndarray) -> np.ndarray:
         """Per-phoneme frame weights ``w`` at length_scale 1."""
-        with self._lock:
-            out = self._durations.run(None, self._feeds(ids, 1.0, dp_noise))[0]
+        out = self._durations.run(None, self._feeds(ids, 1.0, dp_noise))[0]
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
     # -- the engine interface ---------------------------------------------------------------
@@ -235,8 +236,7 @@ class PiperEngine:
             (1, self._graphs.flow_channels, frames)).astype(np.float32)
         feeds = self._feeds(ids, length_scale, dp_noise)
         feeds[self._graphs.flow_noise] = flow_noise
-        with self._lock:
-            out = self._full.run(None, feeds)[0]
+        out = self._full.run(None, feeds)[0]
         audio = np.asarray(out, dtype=np.float32).reshape(-1)
         if len(audio) != frames * cfg.hop_length:
             log.warning("piper produced %d samples, expected %d", len(audio), frames * cfg.hop_length)

@@ -194,7 +194,9 @@ def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synth
 
     # A take may end a little early: the rest of the slot is a natural pause, not an error.
     slack = max(tolerance, int(policy.pad_slack * budget))
-    limit = _stretch_limit(capabilities, policy, target_samples / n)
+    # The engine saw the factor before borrowing; an engine that spoke its natural take there
+    # (its factor 1) left the whole fit to the stretch.
+    limit = _stretch_limit(capabilities, policy, target_samples / n) if synthesis.factor == 1.0 else None
     method = "native" if synthesis.method == "native" and limit is None else "natural"
     if not -tolerance <= budget - len(speech) <= slack:
         speech = _bounded_stretch(speech, budget, sample_rate, limit or policy.max_stretch)

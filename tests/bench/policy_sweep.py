@@ -148,6 +148,26 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
+def recommend(table: dict) -> list[tuple[float, float]]:
+    """Stretch ranges the figures support: a factor goes to stretching when the stretched
+    takes' mean error is lower and they won on more sentences than they lost; it owns the
+    factors halfway to its measured neighbours (the sweep's ends are the ranges' ends:
+    nothing is claimed beyond what was measured)."""
+    factors = sorted(float(f) for f in table)
+    ranges: list[tuple[float, float]] = []
+    for i, f in enumerate(factors):
+        c = table[f"{f:.2f}"]
+        if not ("stretched" in c and "native" in c and c["stretched"] < c["native"]
+                and c["stretch_wins"] > c["stretch_losses"]):
+            continue
+        low = f if i == 0 else round((factors[i - 1] + f) / 2, 3)
+        high = f if i == len(factors) - 1 else round((f + factors[i + 1]) / 2, 3)
+        if ranges and ranges[-1][1] == low:
+            low = ranges.pop()[0]
+        ranges.append((low, high))
+    return ranges
+
+
 def markdown(summary: dict, why: dict, model: str = "base") -> str:
     rows = []
     for lang, table in summary.items():
@@ -160,7 +180,8 @@ def markdown(summary: dict, why: dict, model: str = "base") -> str:
             wins = f"{c['stretch_wins']}/{c['stretch_losses']} of {c['sentences']}" if "sentences" in c else "-"
             rows.append(f"| {f} | {get('native')} | {get('stretched')} | {wins} | {get('native_factor')} "
                         f"| {get('before')} | {get('after')} |")
-        rows.append("")
+        found = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in recommend(table)) or "none"
+        rows += ["", f"Stretch ranges these figures support: {found}", ""]
     for lang, table in why.items():
         rows += [f"### {lang}: sounding phones the duration rounding leaves with no frame or one", "",
                  "| factor | phones with 0 frames | phones with 1 frame |", "|---|---|---|"]

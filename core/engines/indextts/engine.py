@@ -210,8 +210,9 @@ class IndexTTS2Engine:
             lo = max(self.options.min_factor, target.min_factor)
             hi = max(lo, min(self.options.max_factor, target.max_factor))
             wanted = seconds_to_frames(target.speech_seconds)
-            frames, method = bounded_frames(natural, wanted, lo, hi), "native"
-            if frames != wanted:
+            method, stretched = "native", target.leaves_natural(wanted / natural)  # fitting stretches it
+            frames = natural if stretched else bounded_frames(natural, wanted, lo, hi)
+            if frames != wanted and not stretched:
                 warnings.append(f"target needs factor {wanted / natural:.2f}, outside IndexTTS2's safe range "
                                 f"{lo:g}-{hi:g}; rendered at {frames / natural:.2f}")
         audio = self._render(line, frames, controls.seed)

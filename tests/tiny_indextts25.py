@@ -24,6 +24,9 @@ import tiny_indextts2 as v2
 
 MAX_MEL_TOKENS = 15  # 25 tokens a second: 15 tokens -> 51 frames, as 2.0's 30 tokens
 MODEL_DIM = 64
+EMBEDDING_SCALE = 1e-6
+ATTENTION_GAIN = 10.0
+LOGIT_GAIN = 20.0
 TIKTOKEN = "multilingual_zh_ja_yue_char_del.tiktoken"
 MAIN_FILES = ("config.yaml", "gpt.pth", "s2mel.pth", "codec.pth", TIKTOKEN, "wav2vec2bert_stats.pt",
               "feat1.pt", "feat2.pt")
@@ -83,6 +86,16 @@ def build(out: Path, max_mel_tokens: int = MAX_MEL_TOKENS) -> Path:
     with torch.no_grad():  # as 2.0's: no start or stop token, so every take has a known length
         gpt.mel_head.bias[cfg.gpt.stop_mel_token] = -100.0
         gpt.mel_head.bias[cfg.gpt.start_mel_token] = -100.0
+        # Only 2.5's codes reach the second stage, so the speaker and emotion (one conditioning
+        # position) must steer them, as in a trained GPT. Random weights would let the text
+        # and code embeddings drown that one position: they are shrunk below the layer norms'
+        # epsilon, and attention is made loud enough to carry the conditioning to every step.
+        for table in (gpt.text_embedding, gpt.mel_embedding, gpt.text_pos_embedding.emb, gpt.mel_pos_embedding.emb):
+            table.weight.mul_(EMBEDDING_SCALE)
+        for block in gpt.gpt.h:
+            block.attn.c_attn.weight[:, 2 * MODEL_DIM:].mul_(ATTENTION_GAIN)
+            block.attn.c_proj.weight.mul_(ATTENTION_GAIN)
+        gpt.mel_head.weight.mul_(LOGIT_GAIN)  # peaked: the conditioning, not the dice, picks the codes
     torch.save(gpt.state_dict(), out / "gpt.pth")
     torch.save({"model": EnhancedCodec(**cfg.semantic_codec).state_dict()}, out / "codec.pth")
     s2mel = MyModel(cfg.s2mel)

@@ -46,7 +46,8 @@ class Text25:
         self.max_text_tokens = max_text_tokens
         maps = TextNormalizer(enable_glossary=False)
         self._upstream = maps if maps.load() else None  # WeTextProcessing (the package's extra [zh])
-        self._plain = PlainNormalizer(maps.char_rep_map, maps.zh_char_rep_map, None)
+        # One per script, fixed: tokenize() may run on several threads at once.
+        self._plain = {lang: PlainNormalizer(maps.char_rep_map, maps.zh_char_rep_map, lang) for lang in ("zh", "en")}
         self._by_token = {self.encoding.encode_single_token(f"<|{code}|>"): index
                           for code, index in self.languages.items()}
 
@@ -66,8 +67,7 @@ class Text25:
         if self._upstream is not None and lang in ("zh", "en"):
             text = self._upstream.normalize(text, lang)
         else:
-            self._plain.language = "zh" if lang in ("zh", "ja", "yue") else "en"
-            text = self._plain.normalize(text)
+            text = self._plain["zh" if lang in ("zh", "ja") else "en"].normalize(text)
         # Upstream lower-cases zh/en/ja (its vocabulary is cased) and upper-cases only Spanish.
         return text.upper() if lang == "es" else text.lower()
 

@@ -22,3 +22,11 @@ def piper():
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def tiny25(tmp_path_factory) -> Path:
+    """The tiny random IndexTTS-2.5 checkpoint (tests/tiny_indextts25.py), built once per run."""
+    from tiny_indextts25 import build
+
+    return build(tmp_path_factory.mktemp("IndexTTS-2.5"))

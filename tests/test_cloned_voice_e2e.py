@@ -8,14 +8,6 @@ every option reaches the model and every stem is exactly its slot.
 from __future__ import annotations
 
 import base64
-import io
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,13 +23,13 @@ from dubline.bridge import Client  # noqa: E402
 from dubline.bridge._proto import dubline_pb2 as pb  # noqa: E402
 from dubline.bridge.cli import main  # noqa: E402
 from dubline.core.timebase import FrameRate  # noqa: E402
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from grpc_health.v1 import health_pb2  # noqa: E402
+from cloned_voice import FAST, SR, assert_sample_exact, serve_model  # noqa: E402
+from cloned_voice import audio as _audio  # noqa: E402
+from cloned_voice import post as _post  # noqa: E402
 from tiny_indextts2 import build, speechlike  # noqa: E402
 
 from tests.otio_fixtures import dialogue_timeline, write  # noqa: E402
-
-FAST = ["--device", "cpu", "--diffusion-steps", "2", "--beams", "1"]  # the tiny model, quickly
-SR = 48000
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +50,6 @@ def kit(tmp_path_factory):
     srt.write_text("1\n00:00:01,000 --> 00:00:01,600\nGUANYU: hello world\n\n"
                    "2\n00:00:02,000 --> 00:00:02,500\nZHANGFEI: we will meet again\n", encoding="utf-8")
     return {"root": root, "ckpt": ckpt, "refs": refs, "voices": voices, "srt": srt}
-
-
-def assert_sample_exact(out: Path) -> dict:
-    report = json.loads((out / "report.json").read_text())
-    track, sr = sf.read(str(out / "track.wav"), dtype="int16")
-    assert sr == report["sample_rate"]
-    for line in report["lines"]:
-        stem, _ = sf.read(line["file"], dtype="int16")
-        assert len(stem) == line["end_sample"] - line["start_sample"], line["id"]
-        assert np.array_equal(track[line["start_sample"]:line["end_sample"]], stem)
-        assert np.abs(stem).max() > 0, line["id"]
-    return report
 
 
 def test_srt_with_voices_and_model_dir(kit, tmp_path):
@@ -116,39 +96,8 @@ def test_otio_then_conform_with_a_stored_voice(kit, tmp_path, monkeypatch, capsy
 
 @pytest.fixture(scope="module")
 def served(kit):
-    """A real `dubline serve --model-dir` on loopback ports; health observed while it loads."""
-    d = kit["root"] / "serve"
-    d.mkdir()
-    ready = d / "ready"
-    env = dict(os.environ, DUBLINE_DATA_DIR=str(d / "data"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dubline.bridge.cli", "serve", "--port", "0", "--bridge-port", "0",
-         "--output-root", str(d / "out"), "--state-dir", str(d / "state"), "--token-file", str(d / "token"),
-         "--ready-file", str(ready), "--model-dir", str(kit["ckpt"]), "--voices", str(kit["voices"]), *FAST],
-        stdout=subprocess.DEVNULL, stderr=open(d / "server.log", "w"), env=env)
-    try:
-        deadline = time.time() + 120
-        while not (ready.exists() and ready.read_text().strip()):
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"server did not start: {(d / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.05)
-        grpc_port, bridge_port = ready.read_text().split()
-        address = f"127.0.0.1:{grpc_port}"
-        statuses = []
-        with Client(address, token_file=d / "token") as c:
-            health = health_pb2_grpc.HealthStub(c._channel)
-            while not statuses or statuses[-1] != health_pb2.HealthCheckResponse.SERVING:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"never SERVING: {(d / 'server.log').read_text()[-2000:]}")
-                reply = health.Check(health_pb2.HealthCheckRequest(service=""),
-                                     metadata=(("authorization", f"Bearer {(d / 'token').read_text().strip()}"),))
-                statuses.append(reply.status)
-                time.sleep(0.05)
-        yield {"address": address, "http": f"http://127.0.0.1:{bridge_port}", "dir": d, "statuses": statuses,
-               "token": (d / "token").read_text().strip(), "out": d / "out"}
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with serve_model(kit["root"] / "serve", kit["ckpt"], kit["voices"]) as server:
+        yield server
 
 
 def test_health_is_not_serving_until_the_model_is_loaded(served):
@@ -160,10 +109,6 @@ def test_health_is_not_serving_until_the_model_is_loaded(served):
     engines = {e.name: e for e in info.engines}
     assert engines["indextts2"].loaded and engines["indextts2"].capabilities.cloning
     assert engines["indextts2"].capabilities.device == "cpu"
-
-
-def _audio(wav: bytes) -> np.ndarray:
-    return sf.read(io.BytesIO(wav), dtype="float32")[0]
 
 
 def test_client_registers_a_voice_and_every_emotion_control_reaches_the_model(served, kit):
@@ -190,13 +135,6 @@ def test_client_registers_a_voice_and_every_emotion_control_reaches_the_model(se
         assert not np.array_equal(_audio(got[name].wav), _audio(got["none"].wav)), name
     # No emotion text model in the checkpoint: the description is reported, not dropped in silence.
     assert any("emotion" in w for w in got["description"].warnings)
-
-
-def _post(served, method: str, body: dict):
-    req = urllib.request.Request(f"{served['http']}/dubline.v1.Dubline/{method}", json.dumps(body).encode(),
-                                 {"Content-Type": "application/json", "Authorization": f"Bearer {served['token']}"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return r.status, (json.load(r) if method != "WatchJob" else [json.loads(x) for x in r])
 
 
 def test_json_bridge_registers_a_voice_synthesizes_and_runs_a_job_with_emotions(served, kit):

@@ -400,12 +400,13 @@ def test_config_version_decides(tiny_checkpoint, tmp_path):
     from dubline.core.engines.indextts.layout import resolve_layout
     from dubline.core.errors import EngineError
 
-    for version, match in (("3.0", "not an IndexTTS2 checkpoint"), ("2.5", "IndexTTS-2.5 checkpoints are not")):
+    for version, error, match in (("3.0", EngineError, r"not an IndexTTS2 checkpoint.*supported: 2\.0, 2\.5"),
+                                  ("2.5", ModelMissingError, "codec.pth.*IndexTTS-2.5 reads it")):
         d = arrange(tiny_checkpoint, tmp_path / version, "dubline")
         (d / "config.yaml").unlink()
         (d / "config.yaml").write_text((tiny_checkpoint / "config.yaml").read_text().replace(
             "version: 2.0", f"version: {version}"))
-        with pytest.raises(EngineError, match=match):
+        with pytest.raises(error, match=match):  # a 2.0 folder read as 2.5 lacks 2.5's files
             resolve_layout(d, environ={})
 
 

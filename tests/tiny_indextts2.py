@@ -317,19 +317,22 @@ def hub_entry(cache: Path, repo: str) -> Path:
     return entry / "snapshots" / HUB_SHA
 
 
-def arrange(built: Path, out: Path, layout: str = "dubline", hub_cache: Path | None = None) -> Path:
+def arrange(built: Path, out: Path, layout: str = "dubline", hub_cache: Path | None = None,
+            main_files: tuple[str, ...] = MAIN_FILES,
+            auxiliary: tuple[tuple[str, str, str, str], ...] = AUXILIARY) -> Path:
     """The checkpoint in ``built`` (from ``build``) as ``out`` in ``layout``; returns ``out``.
 
     ``hub``: the auxiliary models go to ``hub_cache`` (default ``out/hf_cache``) as cache
     snapshots; point $HF_HUB_CACHE at ``hub_cache`` when it is outside ``out``.
+    ``main_files``/``auxiliary``: another version's files (tests/tiny_indextts25.py).
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     built, out = Path(built), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in MAIN_FILES:
+    for name in main_files:
         _link(built / name, out / name)
-    for dubline, flat, repo, inside in AUXILIARY:
+    for dubline, flat, repo, inside in auxiliary:
         if layout == "dubline":
             dst = out / dubline
         elif layout == "flat":

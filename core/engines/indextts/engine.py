@@ -61,6 +61,17 @@ def resolve_device(requested: str, fp16: bool | None) -> tuple[str, bool, list[s
     return device, fp16, notes
 
 
+def model_class(layout: IndexTTSLayout) -> type[IndexTTS2Model]:
+    """The model class for the version config.yaml names (2.5 is a sibling with its own networks)."""
+    from .model25 import IndexTTS25Model
+
+    classes: dict[str, type[IndexTTS2Model]] = {"2.0": IndexTTS2Model, "2.5": IndexTTS25Model}
+    if layout.version not in classes:
+        raise EngineError(f"{layout.config}: no IndexTTS model for version {layout.version!r} "
+                          f"(supported: {', '.join(classes)})")
+    return classes[layout.version]
+
+
 @dataclass
 class _Line:
     """Semantic tokens of one line: the natural length, and all the second stage needs."""
@@ -119,7 +130,7 @@ class IndexTTS2Engine:
         device, fp16, notes = resolve_device(options.device, options.fp16)
         for note in notes:
             log.warning("%s", note)
-        model = IndexTTS2Model(layout, device, fp16, options.language, cuda_kernel=options.bigvgan_cuda_kernel,
+        model = model_class(layout)(layout, device, fp16, options.language, cuda_kernel=options.bigvgan_cuda_kernel,
                                compile=options.torch_compile)
         return cls(model, options, notes)
 
@@ -252,7 +263,7 @@ class IndexTTS2Engine:
         def generate() -> dict[str, Any]:
             seed_everything(controls.seed)
             emovec = self.model.merged_emovec(spk_cond, emo_cond, alpha, vector)
-            return pack_tokens([self.model.semantic_tokens(ids, spk_cond, emo_cond, emovec, self.options.sampling())
+            return pack_tokens([self.model.semantic_tokens(ids, speaker, emo_cond, emovec, self.options.sampling())
                                 for ids in tokenized.segments])
 
         # On disk too (with a cache directory): a re-timed line in a later run, or a conform

@@ -37,17 +37,29 @@ def require_indextts() -> types.ModuleType:
     (``submodule_search_locations`` lets its submodules import normally) and only the
     model modules Dubline names are ever imported.
     """
-    existing = sys.modules.get("indextts")
+    return _bare_package("indextts", "the indextts2 engine needs the indextts2-inference package and torch: "
+                                     "pip install 'dubline[gpu]'")
+
+
+def require_indextts25() -> types.ModuleType:
+    """The ``indextts25`` package (IndexTTS-2.5), registered without its ``__init__``.
+
+    Its ``__init__`` imports ``api`` and ``infer_v2_5`` (librosa, nemo, hub downloads); the
+    2.5 model is composed from its model modules alone, as 2.0's is.
+    """
+    return _bare_package("indextts25", "IndexTTS-2.5 checkpoints need the indextts25-inference package "
+                                       "(torch >= 2.8): pip install 'dubline[gpu]'")
+
+
+def _bare_package(name: str, missing: str) -> types.ModuleType:
+    existing = sys.modules.get(name)
     if existing is not None:
         return existing
-    spec = importlib.util.find_spec("indextts")
+    spec = importlib.util.find_spec(name)
     if spec is None or spec.submodule_search_locations is None:
-        raise EngineError(
-            "the indextts2 engine needs the indextts2-inference package and torch: "
-            "pip install 'dubline[gpu]'"
-        )
+        raise EngineError(missing)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["indextts"] = module
+    sys.modules[name] = module
     return module
 
 

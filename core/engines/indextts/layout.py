@@ -1,9 +1,13 @@
-"""Where every IndexTTS2 file lives, in any of the three ways users have them on disk.
+"""Where every IndexTTS2 / IndexTTS-2.5 file lives, in any of the three ways users have them.
 
 The checkpoint folder (``hf download IndexTeam/IndexTTS-2 --local-dir DIR``) holds
 config.yaml, gpt.pth, s2mel.pth, bpe.model, wav2vec2bert_stats.pt, feat1.pt, feat2.pt and
-optionally qwen0.6bemo4-merge/; the names inside config.yaml are honoured. The released
-code also needs four auxiliary models, each found in the first of these places that has it:
+optionally qwen0.6bemo4-merge/; the names inside config.yaml are honoured. An IndexTTS-2.5
+folder (``IndexTeam/IndexTTS-2.5``, ``version: 2.5`` in config.yaml) has codec.pth and the
+tiktoken vocabulary ``multilingual_zh_ja_yue_char_del.tiktoken`` instead of bpe.model (both
+fixed names upstream reads), and needs no MaskGCT codec. The released code also needs
+these auxiliary models (2.5: all but the MaskGCT codec), each found in the first of these
+places that has it:
 
 1. Dubline's documented layout, inside the checkpoint folder::
 
@@ -34,7 +38,10 @@ from typing import Any
 from ...errors import EngineError, ModelMissingError
 
 CONFIG_NAME = "config.yaml"
-SUPPORTED_VERSIONS = ("2.0",)
+SUPPORTED_VERSIONS = ("2.0", "2.5")
+# IndexTTS-2.5 files upstream reads by fixed name, not through config.yaml (infer_v2_5.py).
+CODEC_25 = "codec.pth"
+TIKTOKEN_25 = "multilingual_zh_ja_yue_char_del.tiktoken"
 MAIN_REPO = {"2.0": "IndexTeam/IndexTTS-2", "2.5": "IndexTeam/IndexTTS-2.5"}
 BIGVGAN_REPO = "nvidia/bigvgan_v2_22khz_80band_256x"
 
@@ -74,7 +81,11 @@ def bigvgan_aux(repo: str = BIGVGAN_REPO) -> Auxiliary:
 
 @dataclass(frozen=True)
 class IndexTTSLayout:
-    """Absolute paths of every file an IndexTTS2 load reads, and the config's version."""
+    """Absolute paths of every file an IndexTTS2 load reads, and the config's version.
+
+    ``bpe`` is the text vocabulary (2.0: SentencePiece bpe.model; 2.5: tiktoken ranks) and
+    ``semantic_codec`` the semantic codec (2.0: MaskGCT's encoder; 2.5: codec.pth's decoder).
+    """
 
     model_dir: Path
     version: str
@@ -183,7 +194,10 @@ def checkpoint_root(model_dir: Path | str) -> Path:
 
 
 def config_version(cfg: Any, config: Path) -> str:
-    """'2.0' or '2.5' from config.yaml's ``version`` (absent: 2.0, as the first 2.0 release)."""
+    """'2.0' or '2.5' from config.yaml's ``version`` (absent: 2.0, as the first 2.0 release).
+
+    The version decides which model class loads; anything else is refused here, before a load.
+    """
     raw = cfg.get("version", None)
     version = "2.0" if raw is None else str(raw).strip()
     if version in ("2", "2.0"):
@@ -191,7 +205,8 @@ def config_version(cfg: Any, config: Path) -> str:
     if version == "2.5":
         return "2.5"
     raise EngineError(f"{config}: version {raw!r} is not an IndexTTS2 checkpoint Dubline knows "
-                      f"(supported: 2.0); point --model-dir at an IndexTeam/IndexTTS-2 folder")
+                      f"(supported: {', '.join(SUPPORTED_VERSIONS)}); point --model-dir at an "
+                      f"IndexTeam/IndexTTS-2 or IndexTeam/IndexTTS-2.5 folder")
 
 
 def resolve_layout(model_dir: Path | str, environ: dict[str, str] | None = None) -> IndexTTSLayout:
@@ -208,11 +223,6 @@ def resolve_layout(model_dir: Path | str, environ: dict[str, str] | None = None)
         )
     cfg: Any = OmegaConf.load(config)
     version = config_version(cfg, config)
-    if version not in SUPPORTED_VERSIONS:
-        raise EngineError(
-            f"{config}: IndexTTS-{version} checkpoints are not supported by this Dubline yet "
-            f"(its tokenizer, codec and GPT differ from 2.0); use an IndexTeam/IndexTTS-2 checkpoint"
-        )
     missing: list[str] = []
 
     def need(key: str) -> Path:
@@ -225,11 +235,18 @@ def resolve_layout(model_dir: Path | str, environ: dict[str, str] | None = None)
             missing.append(f"{path}  (config.yaml {key})")
         return path
 
+    def fixed(name: str) -> Path:
+        path = root / name
+        if not path.is_file():
+            missing.append(f"{path}  (IndexTTS-{version} reads it by this name)")
+        return path
+
     caches = hub_caches(root, environ)
     bigvgan = bigvgan_aux(str(OmegaConf.select(cfg, "vocoder.name") or BIGVGAN_REPO))
     found: dict[str, Path] = {}
     missing_aux: list[Auxiliary] = []
-    for aux in (W2V_BERT, SEMANTIC_CODEC, CAMPPLUS, bigvgan):
+    needed = (W2V_BERT, SEMANTIC_CODEC, CAMPPLUS, bigvgan) if version == "2.0" else (W2V_BERT, CAMPPLUS, bigvgan)
+    for aux in needed:
         path, looked = find_auxiliary(aux, root, caches)
         if path is None:
             missing_aux.append(aux)
@@ -238,8 +255,12 @@ def resolve_layout(model_dir: Path | str, environ: dict[str, str] | None = None)
             missing.append(f"{aux.repo} ({names}); looked in:\n      " + "\n      ".join(map(str, looked)))
         else:
             found[aux.key] = path
-    main = [need("gpt_checkpoint"), need("s2mel_checkpoint"), need("dataset.bpe_model"), need("w2v_stat"),
-            need("emo_matrix"), need("spk_matrix")]
+    vocab = need("dataset.bpe_model") if version == "2.0" else fixed(TIKTOKEN_25)
+    main = [need("gpt_checkpoint"), need("s2mel_checkpoint"), vocab, need("w2v_stat"), need("emo_matrix"),
+            need("spk_matrix")]
+    if version == "2.5":
+        found["semantic_codec"] = fixed(CODEC_25)
+        main.append(found["semantic_codec"])
     if missing:
         main_missing = any(not p.is_file() for p in main)
         lines = "\n  ".join(missing)
@@ -249,7 +270,7 @@ def resolve_layout(model_dir: Path | str, environ: dict[str, str] | None = None)
             f"Nothing is downloaded at run time. On a machine with network access, run:\n  {cmds}\n"
             f"(older huggingface_hub: 'huggingface-cli download' takes the same arguments)"
         )
-    gpt, s2mel, bpe, w2v_stat, emo_matrix, spk_matrix = main
+    gpt, s2mel, bpe, w2v_stat, emo_matrix, spk_matrix = main[:6]
     return IndexTTSLayout(
         model_dir=root, version=version, config=config, gpt=gpt, s2mel=s2mel, bpe=bpe, w2v_stat=w2v_stat,
         emo_matrix=emo_matrix, spk_matrix=spk_matrix,

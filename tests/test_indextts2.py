@@ -80,11 +80,24 @@ def test_fp16_defaults_on_for_cuda_only():
     assert resolve_device("cpu", False) == ("cpu", False, [])
 
 
-def test_one_gpt_run_one_render_exact_length_for_each_target(engine, refs, monkeypatch):
+@pytest.fixture
+def gpt_runs(engine, monkeypatch) -> list[int]:
+    """The rows of each GPT generate() call the engine makes (the real one, then run on)."""
+    runs: list[int] = []
+    real = engine.model.gpt.inference_speech
+
+    def spy(spk_cond, text, *args, **kwargs):
+        runs.append(text.shape[0])
+        return real(spk_cond, text, *args, **kwargs)
+
+    monkeypatch.setattr(engine.model.gpt, "inference_speech", spy)
+    return runs
+
+
+def test_one_gpt_run_one_render_exact_length_for_each_target(engine, refs, monkeypatch, gpt_runs):
     v = voice(refs["a"])
-    gpt_runs, renders = [], []
-    real_gpt, real_render = engine.model.semantic_tokens, engine.model.render
-    monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real_gpt(*a))
+    renders = []
+    real_render = engine.model.render
     monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: renders.append(n) or real_render(tok, n, *a))
     engine.forget_lines()
     natural = engine.synthesize(TEXT, v, SynthesisControls(seed=3))
@@ -137,6 +150,92 @@ def test_same_seed_same_audio_other_seed_differs(engine, refs):
     assert not np.array_equal(a.audio, c.audio)
 
 
+LINES = ("we will meet again", "hello world this is a test", "by the river at dawn", "calm voice")
+
+
+def fresh(engine):
+    """A new engine on the session's model: nothing in memory, no cache directory."""
+    from dataclasses import replace
+
+    return type(engine)(engine.model, replace(engine.options, cache_dir=None), [])
+
+
+def test_prepared_lines_are_the_unprepared_lines_with_fewer_gpt_runs(engine, refs, gpt_runs):
+    """prepare() runs the GPT once over lines of one voice; every sample stays what it was alone."""
+    from dubline.core.engines.base import SynthesisRequest
+
+    v = voice(refs["a"])
+    emotions = (None, Emotion(preset="happy"), Emotion(reference=refs["angry"], intensity=0.7), None)
+    requests = [SynthesisRequest(text, v, SynthesisControls(seed=20 + i, emotion=emo), DurationTarget(Fraction(1, 2)))
+                for i, (text, emo) in enumerate(zip(LINES, emotions))]
+
+    def run(prepare: bool) -> list[np.ndarray]:
+        gpt_runs.clear()
+        e = fresh(engine)
+        if prepare:
+            e.prepare(requests)
+        return [e.synthesize(r.text, r.voice, r.controls, r.target).audio for r in requests]
+
+    alone = run(prepare=False)
+    assert gpt_runs == [1, 1, 1, 1]
+    batched = run(prepare=True)
+    assert gpt_runs == [4]  # one generate() for the four lines, none when they are synthesized
+    assert all(np.array_equal(a, b) for a, b in zip(alone, batched))
+
+
+def test_beam_sampled_rows_are_the_same_alone_and_batched(engine, refs):
+    """Beam sampling draws in its top-k continuation step: per row there too."""
+    from dubline.core.engines.indextts.gpt_batch import GptRow, semantic_rows
+    from dubline.core.engines.indextts.sampling import row_seed
+
+    speaker = engine.speaker(refs["a"])
+    emovec = engine.model.merged_emovec(speaker["spk_cond"], speaker["spk_cond"], 1.0)
+    rows = [GptRow(tuple(engine.tokenize(text).segments[0]), speaker["spk_cond"], emovec, row_seed(i, 0))
+            for i, text in enumerate(LINES[:3])]
+    sampling = dict(engine.options.sampling(), num_beams=3, max_mel_tokens=8)
+    alone = [semantic_rows(engine.model, [row], speaker, sampling, 1)[0] for row in rows]
+    together = semantic_rows(engine.model, rows, speaker, sampling, 8)
+    for a, b in zip(alone, together):
+        assert torch_equal(a.codes, b.codes) and torch_equal(a.latent, b.latent)
+    other = semantic_rows(engine.model, [GptRow(rows[0].ids, rows[0].emo_cond, emovec, row_seed(99, 0))],
+                          speaker, sampling, 1)[0]
+    assert not torch_equal(other.codes, alone[0].codes)  # the row's own stream decides its tokens
+
+
+def torch_equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def test_dub_tells_the_engine_the_lines_ahead(engine, refs, gpt_runs, tmp_path, monkeypatch):
+    """render.dub announces upcoming lines, so a job runs the GPT once for a few lines, same stems."""
+    import soundfile as sf
+
+    from dubline.core.catalog import Catalog
+    from dubline.core.render import DubOptions, JobDone, dub
+    from dubline.core.srt import read_srt
+
+    srt = tmp_path / "job.srt"
+    srt.write_text("".join(f"{i + 1}\n00:00:0{2 * i},000 --> 00:00:0{2 * i + 1},500\n{text}\n\n"
+                           for i, text in enumerate(LINES)), encoding="utf-8")
+
+    def job(name: str, e) -> list[np.ndarray]:
+        catalog = Catalog()
+        catalog.register_engine("indextts2", lambda: e)
+        catalog.add(voice(refs["a"], "guanyu"))
+        gpt_runs.clear()
+        report = next(ev.report for ev in dub(read_srt(srt), DubOptions(tmp_path / name, voice="guanyu"), catalog)
+                      if isinstance(ev, JobDone))
+        return [sf.read(line.file, dtype="int16")[0] for line in report.lines]  # samples; bext has a date
+
+    prepared = job("prepared", fresh(engine))
+    assert gpt_runs == [4]
+    unprepared_engine = fresh(engine)
+    monkeypatch.setattr(unprepared_engine, "prepare", lambda requests: None)
+    unprepared = job("unprepared", unprepared_engine)
+    assert gpt_runs == [1, 1, 1, 1]
+    assert len(prepared) == 4 and all(np.array_equal(a, b) for a, b in zip(prepared, unprepared))
+
+
 def test_check_refuses_unspeakable_text_and_reports_unknown_pieces(engine, refs):
     for bad in ("", "   ", "...", "?!", "。！？"):
         with pytest.raises(EngineError, match="nothing to say"):
@@ -146,6 +245,30 @@ def test_check_refuses_unspeakable_text_and_reports_unknown_pieces(engine, refs)
     assert any("does not know" in w and "☃" in w for w in s.warnings)
     clean = engine.synthesize("hello world", voice(refs["a"]), SynthesisControls(seed=1))
     assert not any("does not know" in w for w in clean.warnings)
+
+
+def test_lines_are_checked_with_only_the_config_and_the_bpe_model(engine, tiny_checkpoint, tmp_path):
+    """What a --cluster coordinator holds: config.yaml and bpe.model, no weights; same verdicts."""
+    from dubline.core.engines.indextts.checker import TextChecker
+    from dubline.core.engines.indextts.options import IndexTTS2Options
+
+    for name in ("config.yaml", "bpe.model"):
+        shutil.copy(tiny_checkpoint / name, tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bpe.model", "config.yaml"]
+    checker = TextChecker.load(IndexTTS2Options(tmp_path))
+    assert isinstance(checker, Engine)
+    for bad in ("", "...", "。！？"):
+        with pytest.raises(EngineError, match="nothing to say"):
+            checker.check(bad)
+    long = "关羽张飞刘备。" * 6 + " the quick brown fox 42"
+    for text in ("hello ☃ world", long):
+        checker.check(text)
+        assert checker.tokenize(text) == engine.tokenize(text)
+    with pytest.raises(EngineError, match="synthesized on the cluster's workers"):
+        checker.synthesize("hello", voice(tmp_path / "x.wav"), SynthesisControls())
+    (tmp_path / "bpe.model").unlink()
+    with pytest.raises(ModelMissingError, match="BPE model"):
+        TextChecker.load(IndexTTS2Options(tmp_path))
 
 
 def test_chinese_sentence_ends_split_and_digits_are_read(engine):
@@ -164,14 +287,16 @@ def test_chinese_sentence_ends_split_and_digits_are_read(engine):
 @pytest.fixture
 def emovecs(engine, monkeypatch):
     """Record the emotion vector each line hands the GPT (the real one, then run on)."""
+    from dubline.core.engines.indextts import gpt_batch
+
     seen = []
-    real = engine.model.semantic_tokens
+    real = gpt_batch.generate_codes
 
-    def spy(ids, spk_cond, emo_cond, emovec, sampling):
-        seen.append((emovec.detach().clone(), emo_cond.shape))
-        return real(ids, spk_cond, emo_cond, emovec, sampling)
+    def spy(model, rows, spk_cond, sampling):
+        seen.append((rows[0].emovec.detach().clone(), rows[0].emo_cond.shape))
+        return real(model, rows, spk_cond, sampling)
 
-    monkeypatch.setattr(engine.model, "semantic_tokens", spy)
+    monkeypatch.setattr(gpt_batch, "generate_codes", spy)
     engine.forget_lines()
     return seen
 
@@ -465,14 +590,12 @@ def test_a_line_longer_than_the_gpt_text_window_is_split_not_crashed(engine, ref
     assert len(s.audio) == round(3 * SR / HOP) * HOP
 
 
-def test_a_retimed_line_in_a_later_run_skips_the_gpt_and_matches_a_cold_run(engine, refs, monkeypatch):
+def test_a_retimed_line_in_a_later_run_skips_the_gpt_and_matches_a_cold_run(engine, refs, gpt_runs):
     """What conform needs across processes: the GPT's tokens come back from the cache directory."""
     text, v = "by the river at dawn", voice(refs["a"])
     engine.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(1, 2)))
+    gpt_runs.clear()
     later = type(engine)(engine.model, engine.options, [])  # a new process: empty memory, same cache dir
-    gpt_runs = []
-    real = engine.model.semantic_tokens
-    monkeypatch.setattr(engine.model, "semantic_tokens", lambda *a: gpt_runs.append(1) or real(*a))
     retimed = later.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
     assert gpt_runs == [] and later.semantic_cache.stats.disk_hits == 1
     from dataclasses import replace

@@ -14,7 +14,9 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 FACTORS = (0.8, 1.0, 1.2, 1.5)  # slot / natural length: native, natural, native, native+stretch
@@ -95,7 +97,54 @@ def main(argv: list[str]) -> int:
           f"RTF {wall / audio:.3f}, max stem error {max(errors)} samples")
     if cuda:
         print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+    batched_vs_unbatched(engine, voice, lines, rate, cuda)
     return 0
+
+
+def batched_vs_unbatched(engine: Any, voice: Any, lines: list[Any], rate: int, cuda: bool) -> None:
+    """The same job with the GPT batched by ``prepare`` (as ``dub`` does) and with it off."""
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    from dubline.core.catalog import Catalog
+    from dubline.core.render import DubOptions, JobDone, dub
+
+    rows = {}
+    for mode in ("unbatched", "batched"):
+        fresh = type(engine)(engine.model, replace(engine.options, cache_dir=None), [])  # nothing cached
+        if mode == "unbatched":
+            fresh.prepare = lambda requests: None  # type: ignore[method-assign]
+        calls: list[int] = []
+        real = engine.model.gpt.inference_speech
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        engine.model.gpt.inference_speech = counted
+        catalog = Catalog()
+        catalog.register_engine("indextts2", lambda e=fresh: e)
+        catalog.add(voice)
+        with tempfile.TemporaryDirectory() as out:
+            cpu, wall = time.process_time(), time.perf_counter()
+            report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice=voice.name), catalog)
+                          if isinstance(e, JobDone))
+            if cuda:
+                torch.cuda.synchronize()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            stems = [sf.read(str(r.file), dtype="int16")[0] for r in report.lines]
+        del engine.model.gpt.inference_speech
+        rows[mode] = (len(calls), cpu, wall, stems)
+    (n0, cpu0, wall0, stems0), (n1, cpu1, wall1, stems1) = rows["unbatched"], rows["batched"]
+    same = len(stems0) == len(stems1) and all(np.array_equal(a, b) for a, b in zip(stems0, stems1))
+    print(f"\n{len(lines)}-line job, GPT batched by prepare() vs line by line (gpt_batch {engine.options.gpt_batch})")
+    print("| job | GPT calls | CPU s | wall s |")
+    print("|---|---|---|---|")
+    print(f"| unbatched | {n0} | {cpu0:.1f} | {wall0:.1f} |")
+    print(f"| batched | {n1} | {cpu1:.1f} | {wall1:.1f} |")
+    print(f"| ratio batched/unbatched | {n1 / n0:.2f} | {cpu1 / cpu0:.2f} | {wall1 / wall0:.2f} |")
+    print(f"stems identical: {same}")
 
 
 if __name__ == "__main__":

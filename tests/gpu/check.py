@@ -67,7 +67,7 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
     """Time the GPT, the whole second stage and the vocoder inside it, on the real model."""
     model = engine.model
     device = str(model.device)
-    real_gpt: Callable[..., Any] = model.semantic_tokens
+    real_gpt: Callable[..., Any] = model.semantic_rows
     real_render: Callable[..., Any] = model.render
     started: list[float] = []
 
@@ -96,11 +96,11 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
         times.vocoder += time.perf_counter() - started.pop()
 
     hooks = [model.vocoder.register_forward_pre_hook(before), model.vocoder.register_forward_hook(after)]
-    model.semantic_tokens, model.render = gpt, render
+    model.semantic_rows, model.render = gpt, render
     try:
         yield
     finally:
-        model.semantic_tokens, model.render = real_gpt, real_render
+        model.semantic_rows, model.render = real_gpt, real_render
         for h in hooks:
             h.remove()
     times.second_stage -= times.vocoder  # the render time includes the vocoder's

@@ -67,6 +67,15 @@ class ConditioningCache:
                 self._mem.popitem(last=False)
         return value
 
+    def contains(self, kind: str, key: str) -> bool:
+        """Whether ``get`` would find the entry, in memory or on disk, without computing it."""
+        full = f"{kind}-{key}"
+        with self._lock:
+            if full in self._mem:
+                return True
+        path = self._path(full)
+        return path is not None and path.is_file()
+
     def forget(self, kind: str) -> None:
         """Drop every entry of ``kind``, in memory and on disk."""
         with self._lock:

@@ -10,26 +10,27 @@ policy (stretch, flag) does the rest.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...errors import EngineError, VoiceError
+from ...errors import DublineError, EngineError, VoiceError
 from ...reference import ReferenceAudio, load_reference
 from ..base import Capabilities, DurationControl, DurationTarget, Synthesis, SynthesisControls, SynthesisRequest, Voice
 from .conditioning import ConditioningCache, audio_key
+from . import semantic
 from .emotion import EmotionDefaults, EmotionPlan, plan_emotion, scale_by_alpha
 from .layout import IndexTTSLayout, resolve_layout
 from .model import IndexTTS2Model, SemanticTokens, Tokenized
 from .options import IndexTTS2Options
+from .tokenizer import refuse_unspeakable
 from .timing import (HOP, SAMPLE_RATE, SEGMENT_GAP_FRAMES, allocate_frames, bounded_frames, frames_to_seconds,
                      line_frames, seconds_to_frames)
 
@@ -157,10 +158,7 @@ class IndexTTS2Engine:
 
     def check(self, text: str) -> None:
         """Refuse a line with nothing IndexTTS2 can say; unknown pieces are a warning later."""
-        tokenized = self.tokenize(text)
-        if not tokenized.speakable:
-            raise EngineError(f"IndexTTS2 finds nothing to say in {text!r}: it has no word or character "
-                              "its tokenizer can read")
+        refuse_unspeakable(text, self.tokenize(text))
 
     def _text_warnings(self, tokenized: Tokenized) -> list[str]:
         if not tokenized.unknown:
@@ -170,9 +168,47 @@ class IndexTTS2Engine:
                 "they are skipped or mispronounced"]
 
     def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
-        """Tokenise ahead (the GPT itself runs line by line, so results never depend on batching)."""
-        for request in requests:
-            self.tokenize(request.text)
+        """Run the GPT ahead for these lines, up to ``gpt_batch`` rows of one voice at once.
+
+        The tokens go to the semantic cache, where ``synthesize`` finds them: the same tokens
+        it would make itself (see gpt_batch.py). A line that cannot be prepared is left to
+        ``synthesize``, which reports it; so is every line of a batch that fails.
+        """
+        with self._lock:
+            jobs = [job for job in map(self._job_ahead, requests) if job is not None]
+            for voice_jobs in semantic.by_voice(jobs):
+                self._generate_ahead(voice_jobs)
+
+    def _job_ahead(self, request: SynthesisRequest) -> semantic.LineJob | None:
+        """The job of a line whose tokens are neither in memory nor on disk yet, else None."""
+        if request.voice.reference is None:
+            return None
+        reference = Path(request.voice.reference)
+        try:
+            plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
+                                self.emotion_defaults)
+            loaded = self._reference(reference)
+            key = (request.text, loaded[1], request.controls.seed, plan)
+            job = None if key in self._lines else self._job(key, reference, loaded, plan)
+        except DublineError:
+            return None
+        return None if job is None or self.semantic_cache.contains("semantic", job.gpt_key) else job
+
+    def _generate_ahead(self, jobs: list[semantic.LineJob]) -> None:
+        failed: BaseException | None = None
+        try:
+            made = semantic.generate(self.model, jobs, self.options.sampling(), self.options.gpt_batch)
+        except DublineError as e:
+            failed = e
+        except out_of_memory_types() as e:
+            failed = e
+        if failed is not None:  # out of the handler: the tensors its frames held can be freed
+            free_device_memory()
+            log.info("IndexTTS2 could not prepare %d lines ahead (%s); they run one by one", len(jobs), failed)
+            return
+        for job, tokens in zip(jobs, made):
+            self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given(pack_tokens(tokens)),
+                                                    self.model.device))
 
     # ---- conditioning, cached by content -----------------------------------------
     def _reference(self, path: Path) -> tuple[ReferenceAudio, str]:
@@ -247,35 +283,42 @@ class IndexTTS2Engine:
         if key in self._lines:
             self._lines.move_to_end(key)
             return self._lines[key]
+        job = self._job(key, reference, loaded, plan)
+
+        def generate() -> dict[str, Any]:
+            made = semantic.generate(self.model, [job], self.options.sampling(), self.options.gpt_batch)
+            return pack_tokens(made[0])
+
+        # On disk too (with a cache directory): a re-timed line in a later run, or a conform
+        # pass, renders only the second stage, and exactly as a cold run at that length would.
+        return self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, generate, self.model.device))
+
+    def _job(self, key: tuple[Any, ...], reference: Path, loaded: tuple[ReferenceAudio, str],
+             plan: EmotionPlan) -> semantic.LineJob:
+        text, seed = key[0], key[2]
         tokenized = self.tokenize(text)
         if not tokenized.speakable:
             raise EngineError(f"IndexTTS2 finds nothing to say in {text!r}")
         speaker = self.speaker(reference, loaded)
-        spk_cond = speaker["spk_cond"]
-        emo_cond, alpha, vector = spk_cond, 1.0, None
+        emo_cond, alpha, vector = speaker["spk_cond"], 1.0, None
         weights, warnings = self._emotion_weights(plan)
         warnings = self._text_warnings(tokenized) + warnings
         if weights is not None:
             vector = self.model.emotion_vector(scale_by_alpha(weights, plan.alpha), speaker["style"])
         elif plan.mode == "reference" and plan.reference is not None:
             emo_cond, alpha = self.emotion_reference(plan.reference)["emo_cond"], plan.alpha
+        job = semantic.LineJob(key, loaded[1], tokenized.segments, speaker, emo_cond, alpha, vector, seed, warnings)
+        job.gpt_key = semantic.cache_key(job, self.options.sampling(), self.options.max_text_tokens_per_segment)
+        return job
 
-        def generate() -> dict[str, Any]:
-            seed_everything(controls.seed)
-            emovec = self.model.merged_emovec(spk_cond, emo_cond, alpha, vector)
-            return pack_tokens([self.model.semantic_tokens(ids, speaker, emo_cond, emovec, self.options.sampling())
-                                for ids in tokenized.segments])
-
-        # On disk too (with a cache directory): a re-timed line in a later run, or a conform
-        # pass, renders only the second stage, and exactly as a cold run at that length would.
-        gpt_key = hashlib.sha256(repr((text, loaded[1], controls.seed, plan, sorted(self.options.sampling().items()),
-                                       self.options.max_text_tokens_per_segment)).encode()).hexdigest()
-        tokens = unpack_tokens(self.semantic_cache.get("semantic", gpt_key, generate, self.model.device))
+    def _keep(self, job: semantic.LineJob, packed: dict[str, Any]) -> _Line:
+        tokens = unpack_tokens(packed)
+        warnings = list(job.warnings)
         if any(t.hit_limit for t in tokens):
             warnings.append(f"generation hit max_mel_tokens ({self.options.max_mel_tokens}) before the end "
                             "of the text; the line may be cut short")
-        line = _Line(tokens, speaker, warnings)
-        self._lines[key] = line
+        line = _Line(tokens, job.speaker, warnings)
+        self._lines[job.key] = line
         while len(self._lines) > LINE_CACHE:
             self._lines.popitem(last=False)
         return line
@@ -290,6 +333,10 @@ class IndexTTS2Engine:
             if i < len(gaps):
                 parts.append(np.zeros(gaps[i] * HOP, dtype=np.float32))
         return np.concatenate(parts).astype(np.float32)
+
+
+def _given(value: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: value
 
 
 def pack_tokens(tokens: list[SemanticTokens]) -> dict[str, Any]:
@@ -317,8 +364,7 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def out_of_memory(voice: Voice, text: str, error: BaseException | None) -> EngineError:
-    """A GPU OOM on one line: free what can be freed and fail that line only."""
+def free_device_memory() -> None:
     import gc
 
     import torch
@@ -326,6 +372,11 @@ def out_of_memory(voice: Voice, text: str, error: BaseException | None) -> Engin
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def out_of_memory(voice: Voice, text: str, error: BaseException | None) -> EngineError:
+    """A GPU OOM on one line: free what can be freed and fail that line only."""
+    free_device_memory()
     return EngineError(
         f"GPU out of memory synthesizing {text[:40]!r} with voice {voice.name!r}: use --fp16, a shorter "
         f"reference clip (5-15 s), split the line, or free GPU memory ({error})"

@@ -6,12 +6,13 @@ the semantic tokens freely, then render the mel spectrogram at a chosen frame co
     speaker_conditioning(16 kHz, 22.05 kHz audio) -> speaker tensors
     emotion_conditioning(16 kHz audio)            -> w2v-BERT features of an emotion clip
     emotion_vector(weights, style)                -> IndexTTS2's emotion-matrix mix
-    semantic_tokens(text ids, ...)                -> GPT codes + latent (natural length)
+    semantic_rows(rows of text ids, ...)          -> GPT codes + latent (natural length), batched
     render(tokens, frames, speaker)               -> waveform of exactly frames * hop samples
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,11 @@ import numpy as np
 from ...errors import EngineError
 from .emotion import TextEmotionModel
 from .fbank import fbank
+from .gpt_batch import GptRow, semantic_rows
 from .imports import repcodec_class, require_indextts, set_offline
 from .layout import IndexTTSLayout
-from .text import PlainNormalizer
 from .timing import token_frames
+from .tokenizer import Tokenized, load_tokenizer, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +41,6 @@ class SemanticTokens:
     latent: Tensor  # (1, n, 1280)
     natural_frames: int
     hit_limit: bool  # generation stopped at max_mel_tokens, not at the stop token
-
-
-@dataclass(frozen=True)
-class Tokenized:
-    """A line as the GPT will read it: id segments, and the pieces the BPE model does not know."""
-
-    segments: list[list[int]]
-    unknown: list[str]
-    speakable: bool  # some known piece holds a letter, digit or character (not punctuation)
 
 
 def _keep_attention_mask(inference_model: Any) -> None:
@@ -180,37 +173,12 @@ class IndexTTS2Model:
                              if self.layout.qwen_emotion is not None else None)
 
     def _load_text(self, language: str | None) -> None:
-        from indextts.utils.front import TextNormalizer, TextTokenizer
-
-        normalizer: Any
-        try:
-            import nemo_text_processing  # noqa: F401
-
-            normalizer = TextNormalizer(enable_glossary=True, preferred_language=language)
-        except ImportError:
-            # Without nemo: upstream's own punctuation maps, Dubline's number readers.
-            maps = TextNormalizer(enable_glossary=False)
-            normalizer = PlainNormalizer(maps.char_rep_map, maps.zh_char_rep_map, language)
-        self.tokenizer = TextTokenizer(str(self.layout.bpe), normalizer)
-        if isinstance(normalizer, TextNormalizer) and self.layout.glossary is not None:
-            normalizer.load_glossary_from_yaml(str(self.layout.glossary))
+        self.tokenizer = load_tokenizer(self.layout.bpe, self.layout.glossary, language)
 
     # ---- text -----------------------------------------------------------------------
     def tokenize(self, text: str, max_tokens: int) -> Tokenized:
-        """BPE pieces of the normalised line, split where upstream splits it.
-
-        A segment never outgrows the GPT's text positions (max_text_tokens, start and stop
-        included), whatever ``max_tokens`` asks for.
-        """
-        max_tokens = max(1, min(max_tokens, self.max_text_tokens - 2))
-        pieces = self.tokenizer.tokenize(text)
-        unk = self.tokenizer.unk_token_id
-        ids = self.tokenizer.convert_tokens_to_ids(pieces)
-        unknown = [p for p, i in zip(pieces, ids) if i == unk]
-        segments = [self.tokenizer.convert_tokens_to_ids(seg)
-                    for seg in self.tokenizer.split_segments(pieces, max_tokens)]
-        speakable = any(i != unk and any(c.isalnum() for c in p) for p, i in zip(pieces, ids))
-        return Tokenized([s for s in segments if s], unknown, speakable)
+        """BPE pieces of the normalised line, split where upstream splits it (tokenizer.py)."""
+        return tokenize(self.tokenizer, text, max_tokens, self.max_text_tokens)
 
     # ---- conditioning ---------------------------------------------------------------
     def _w2v_features(self, audio_16k: np.ndarray) -> Tensor:
@@ -269,34 +237,12 @@ class IndexTTS2Model:
                 emovec = mat + (1 - torch.sum(w)) * emovec
         return emovec
 
-    def semantic_tokens(self, ids: list[int], speaker: dict[str, Tensor], emo_cond: Tensor, emovec: Tensor,
-                        sampling: dict[str, float | int]) -> SemanticTokens:
-        import torch
-
-        spk_cond = speaker["spk_cond"]  # the whole speaker: 2.5's GPT reads its "style" instead
-        text = torch.tensor(ids, dtype=torch.int32, device=self.device).unsqueeze(0)
-        with torch.no_grad(), self._autocast():
-            codes, cond_latent = self.gpt.inference_speech(
-                spk_cond, text, emo_cond, cond_lengths=_length(spk_cond), emo_cond_lengths=_length(emo_cond),
-                emo_vec=emovec, do_sample=True, num_return_sequences=1,
-                max_generate_length=min(int(sampling["max_mel_tokens"]), self.max_mel_tokens),
-                top_p=sampling["top_p"], top_k=sampling["top_k"], temperature=sampling["temperature"],
-                length_penalty=0.0, num_beams=sampling["num_beams"],
-                repetition_penalty=sampling["repetition_penalty"],
-            )
-            code = codes[0]
-            stops = (code == self.stop_token).nonzero(as_tuple=False)
-            n = int(stops[0, 0]) if stops.numel() else len(code)
-            if n == 0:
-                raise EngineError("IndexTTS2 generated no speech tokens for this text (stop token first)")
-            codes = codes[:, :n]
-            latent = self.gpt(
-                cond_latent, text, _length(text), codes, _length(codes), emo_cond,
-                cond_mel_lengths=_length(spk_cond), emo_cond_mel_lengths=_length(emo_cond),
-                emo_vec=emovec, use_speed=torch.zeros(1, device=self.device).long(),
-            )
-        return SemanticTokens(codes=codes, latent=latent, natural_frames=token_frames(n),
-                              hit_limit=not stops.numel())
+    def semantic_rows(self, rows: Sequence[GptRow], speaker: dict[str, Tensor], sampling: dict[str, float | int],
+                      batch: int) -> list[SemanticTokens]:
+        """GPT codes + latent of each row (text segment), ``batch`` rows of one voice per
+        generate(); each row's tokens are what it gives alone (gpt_batch.py)."""
+        out: list[SemanticTokens] = semantic_rows(self, rows, speaker, sampling, batch)
+        return out
 
     def render(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor], diffusion_steps: int,
                cfg_rate: float) -> np.ndarray:

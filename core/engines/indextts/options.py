@@ -39,7 +39,7 @@ class IndexTTS2Options:
     # GPU speed options: both fall back with a warning when they fail to build.
     bigvgan_cuda_kernel: bool = False
     torch_compile: bool = False
-    gpt_batch: int = 8  # lines of one voice the GPT runs at once in prepare() (CUDA only)
+    gpt_batch: int = 8  # GPT rows (line segments) of one voice run at once by prepare()
 
     def sampling(self) -> dict[str, float | int]:
         return {"max_mel_tokens": self.max_mel_tokens, "num_beams": self.num_beams, "top_p": self.top_p,

@@ -19,7 +19,7 @@ from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
 from .cluster import ClusterFitter as Fitter
-from .engines.base import SynthesisControls, SynthesisRequest, Voice
+from .engines.base import SynthesisControls, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
 from .files import atomic_path, file_sha256
 from .fit import FitPolicy, FitResult, FitTask, fit_line
@@ -247,14 +247,15 @@ def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> N
     Only a hint: an engine's synthesis is the same prepared or not, and a line that cannot
     be prepared fails later, when it is synthesized, where its error is reported.
     """
-    requests: dict[str, list[SynthesisRequest]] = {}
+    tasks: dict[str, list[FitTask]] = {}
     for slot in slots:
-        requests.setdefault(slot.voice.engine, []).append(fit_task(0, slot, options).request())
-    for name, engine_requests in requests.items():
+        tasks.setdefault(slot.voice.engine, []).append(fit_task(0, slot, options))
+    for name, engine_tasks in tasks.items():
         try:
-            catalog.engine(name).prepare(engine_requests)
+            engine = catalog.engine(name)
+            engine.prepare([task.request(engine.capabilities) for task in engine_tasks])
         except DublineError as e:
-            log.info("engine %s could not prepare %d lines ahead: %s", name, len(engine_requests), e)
+            log.info("engine %s could not prepare %d lines ahead: %s", name, len(engine_tasks), e)
 
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,

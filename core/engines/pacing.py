@@ -45,8 +45,8 @@ en-joe (Piper), word error rate:
     1.70    0.021   0.020      |  0.020         0.020     3/4  of 39 | native
 
 Why Mandarin (``python -m tests.bench.pacing_why`` on 6 sentences, and the sweep's
-rounding table on all 40): the voice scales every phone's predicted duration by one speed
-ratio, rounds each to whole 12.5 ms frames and re-renders the line. It does not squash
+rounding table over the whole set): the voice scales every phone's predicted duration by
+one speed ratio, rounds each to whole 12.5 ms frames and re-renders the line. It does not squash
 tones and pauses uniformly. Faster, the shortest phones (initials) reach the one-frame floor
 (2.5 % of sounding phones at 0.8, 11 % at 0.7, 21 % at 0.6, where the engine stops at 0.7
 and the rest is stretched anyway), the silences between words shrink faster than the speech

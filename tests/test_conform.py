@@ -17,6 +17,7 @@ from dubline.core.catalog import Catalog
 from dubline.core.conform import compare, conform_pass
 from dubline.core.engines.base import Engine
 from dubline.core.lines import Line
+from dubline.core.fit import FitPolicy
 from dubline.core.render import DubOptions, JobDone, dub
 from dubline.core.timebase import FrameRate, TimeRange
 from dubline.core.timeline_info import TimelineInfo
@@ -50,11 +51,16 @@ def fifty() -> list[Line]:
     return [Line(f"L{i:02d}", TEXTS[i], TimeRange(i * 40, i * 40 + 14, RATE.fps)) for i in range(50)]
 
 
+# The voice's own pacing throughout: what is reused or re-rendered is the point here, not
+# where the pacing table would stretch (tests/test_fit_pacing.py).
+FIT = FitPolicy(pacing="native")
+
+
 def run(lines, out: Path, cache: Path, piper):
     engine = Counting(piper)
     catalog = Catalog(engines={"piper": lambda: engine})
     info = TimelineInfo.at("fifty", RATE, "01:00:00:00")
-    options = DubOptions(out, cache_dir=cache, timeline=info)
+    options = DubOptions(out, cache_dir=cache, timeline=info, fit=FIT)
     report = next(e.report for e in dub(lines, options, catalog) if isinstance(e, JobDone))
     return report, engine
 
@@ -98,11 +104,8 @@ def test_edit_one_line_calls_the_engine_for_that_line_only(warm, piper):
 
 def test_retime_one_line_synthesizes_that_line_natively_as_a_cold_run_would(warm, piper, tmp_path):
     root, before = warm
-    # Pick a line the cold run fitted natively, away from the voice's stretch ranges (so its
-    # new length is paced natively too), and shorten its slot by two frames.
-    ranges = piper.capabilities.duration.stretch_ranges
-    i = next(n for n, r in enumerate(before.lines) if r.method == "native" and 0.9 < r.factor < 1.25
-             and not any(x.holds(r.factor, 0.05) for x in ranges))
+    # Pick a line the cold run fitted natively, and shorten its slot by two frames.
+    i = next(n for n, r in enumerate(before.lines) if r.method == "native" and 0.9 < r.factor < 1.25)
     new = fifty()
     rng = new[i].range
     new[i] = replace(new[i], range=TimeRange(rng.start, rng.end - 2, rng.rate))
@@ -143,7 +146,7 @@ def test_removed_line_disappears_and_added_line_is_made(warm, piper):
     new = [l for l in fifty() if l.id != "L05"]
     new.append(Line("L50", "Extra line.", TimeRange(50 * 40, 50 * 40 + 14, RATE.fps)))
     engine = Counting(piper)
-    options = DubOptions(root / "out", cache_dir=root / "cache")
+    options = DubOptions(root / "out", cache_dir=root / "cache", fit=FIT)
     events = list(conform_pass(fifty(), new, options, Catalog(engines={"piper": lambda: engine})))
     changes, report = events[0], events[-1].report
     assert changes.ids("removed") == ["L05"] and changes.ids("added") == ["L50"]

@@ -112,7 +112,9 @@ def test_served_25_model_takes_a_registered_voice_and_every_emotion_control(serv
         emotions = {
             "none": None,
             "preset": pb.Emotion(preset="happy", intensity=0.9),
-            "vector": pb.Emotion(vector=[0, 0, 0, 0, 0, 0, 0.8, 0]),
+            # The tiny random GPT's codes move with most emotion rows but not all (surprised
+            # leaves this seed's codes as they are); afraid does move them.
+            "vector": pb.Emotion(vector=[0, 0, 0, 0.9, 0, 0, 0, 0]),
             "reference": pb.Emotion(reference_path="clips/angry.wav", intensity=0.9),
         }
         got = {k: c.synthesize("hello world", voice="guanyu", target_samples=n, seed=7, emotion=e)

@@ -230,10 +230,12 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
 Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
 
 
-# Lines fitted ahead of the one being written. Two: the engines serialise what their
-# runtimes cannot share, and the rest of a line (text analysis, the noise it draws,
-# resampling, stretching) overlaps the other line's model run.
-LOOK_AHEAD = 2
+# Lines fitted ahead of the one being written (worker threads). One: the writer overlaps
+# the next line's synthesis. Two lines side by side (the Piper voice's runs can share the
+# cores) held outputs and events the same, but an hour of cues then grew the process's
+# peak memory past 690 MB (onnxruntime's arena serving two runs at once) where one line
+# ahead stays near 560 MB; tests/bench/speed_table.py measures both.
+LOOK_AHEAD = 1
 
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,

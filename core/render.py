@@ -239,10 +239,10 @@ LOOK_AHEAD = 1
 
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
-                    cache: DubCache | None, look_ahead: int = LOOK_AHEAD) -> Iterator[Fitted]:
+                    cache: DubCache | None, look_ahead: int | None = None) -> Iterator[Fitted]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
 
-    The next ``look_ahead`` slots are synthesized on worker threads while the caller
+    The next ``look_ahead`` (default ``LOOK_AHEAD``) slots are synthesized on worker threads while the caller
     writes, hashes and reports this one: the models release the GIL while they run, so
     both cores are busy where one model run alone leaves one idle. Every line is fitted on
     its own (its seed, its slot), so the outcomes and the caller's events are exactly what
@@ -260,12 +260,13 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
         previous = options.reuse(slots[index]) if options.reuse else None
         return previous if previous is not None else pool.submit(fit, slots[index])
 
-    pool = ThreadPoolExecutor(max_workers=max(1, look_ahead), thread_name_prefix="dubline-synth")
+    workers = max(1, LOOK_AHEAD if look_ahead is None else look_ahead)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dubline-synth")
     ahead: deque[Future[Fitted] | LineResult] = deque()
     queued = 0  # slots handed to ``start`` so far
     try:
         for _ in range(len(slots)):
-            while queued < len(slots) and len(ahead) < max(1, look_ahead) + 1:
+            while queued < len(slots) and len(ahead) < workers + 1:
                 ahead.append(start(queued))  # this line, and the ones that fit while it is written
                 queued += 1
             current = ahead.popleft()

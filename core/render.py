@@ -235,10 +235,12 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
 Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
 
 
-# Lines fitted ahead of the one being written. Two: the engines serialise what their
-# runtimes cannot share, and the rest of a line (text analysis, the noise it draws,
-# resampling, stretching) overlaps the other line's model run.
-LOOK_AHEAD = 2
+# Lines fitted ahead of the one being written (worker threads). One: the writer overlaps
+# the next line's synthesis. Two lines side by side (the Piper voice's runs can share the
+# cores) held outputs and events the same, but an hour of cues then grew the process's
+# peak memory past 690 MB (onnxruntime's arena serving two runs at once) where one line
+# ahead stays near 560 MB; tests/bench/speed_table.py measures both.
+LOOK_AHEAD = 1
 
 
 def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> None:
@@ -259,10 +261,10 @@ def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> N
 
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
-                    cache: DubCache | None, look_ahead: int = LOOK_AHEAD) -> Iterator[Fitted]:
+                    cache: DubCache | None, look_ahead: int | None = None) -> Iterator[Fitted]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
 
-    The next ``look_ahead`` slots are synthesized on worker threads while the caller
+    The next ``look_ahead`` (default ``LOOK_AHEAD``) slots are synthesized on worker threads while the caller
     writes, hashes and reports this one: the models release the GIL while they run, so
     both cores are busy where one model run alone leaves one idle. Every line is fitted on
     its own (its seed, its slot), so the outcomes and the caller's events are exactly what
@@ -288,12 +290,13 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
             prepare_ahead(slots[index:prepared], options, catalog)
         return pool.submit(fit, slots[index])
 
-    pool = ThreadPoolExecutor(max_workers=max(1, look_ahead), thread_name_prefix="dubline-synth")
+    workers = max(1, LOOK_AHEAD if look_ahead is None else look_ahead)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dubline-synth")
     ahead: deque[Future[Fitted] | LineResult] = deque()
     queued = 0  # slots handed to ``start`` so far
     try:
         for _ in range(len(slots)):
-            while queued < len(slots) and len(ahead) < max(1, look_ahead) + 1:
+            while queued < len(slots) and len(ahead) < workers + 1:
                 ahead.append(start(queued))  # this line, and the ones that fit while it is written
                 queued += 1
             current = ahead.popleft()

@@ -103,3 +103,31 @@ def test_optimised_session_copy_gives_the_same_samples(tmp_path):
     a = first.synthesize(SENTENCES[2], voice, SynthesisControls(seed=4))
     b = again.synthesize(SENTENCES[2], voice, SynthesisControls(seed=4))
     assert np.array_equal(a.audio, b.audio) and a.speech == b.speech
+
+
+def test_a_dub_reads_each_line_with_espeak_once(tmp_path):
+    # plan() checks every line before any audio, then each line is synthesized: espeak
+    # reads a text once, and the remembered ids are the ones it gives.
+    from dubline.core.catalog import Catalog
+    from dubline.core.engines.piper import PiperEngine
+    from dubline.core.render import DubOptions, dub
+    from dubline.core.subtitles import read_subtitles
+
+    srt = tmp_path / "three.srt"
+    srt.write_text("".join(f"{i + 1}\n00:00:0{3 * i + 1},000 --> 00:00:0{3 * i + 3},500\n{t}\n\n"
+                           for i, t in enumerate(SENTENCES)), encoding="utf-8")
+    engine = PiperEngine.load()
+    reads: list[str] = []
+    phonemize = engine._phonemizer.phonemize
+    engine._phonemizer.phonemize = lambda voice, text: reads.append(text) or phonemize(voice, text)
+    catalog = Catalog()
+    catalog.register_engine("piper", lambda: engine)
+    for _ in dub(read_subtitles(srt).lines, DubOptions(tmp_path / "out", voice="en-joe"), catalog):
+        pass
+    assert sorted(reads) == sorted(SENTENCES)
+    fresh = PiperEngine.load()
+    assert all(engine.phoneme_ids(t) == fresh.phoneme_ids(t) for t in SENTENCES)
+    with pytest.raises(EngineError, match="nothing to say"):  # a refusal is not remembered as ids
+        engine.phoneme_ids(" ... ")
+    with pytest.raises(EngineError, match="nothing to say"):
+        engine.phoneme_ids(" ... ")

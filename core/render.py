@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import closing
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -261,7 +262,7 @@ def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> N
 
 
 def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
-                    cache: DubCache | None, look_ahead: int | None = None) -> Iterator[Fitted]:
+                    cache: DubCache | None, look_ahead: int | None = None) -> Generator[Fitted, None, None]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
 
     The next ``look_ahead`` (default ``LOOK_AHEAD``) slots are synthesized on worker threads while the caller
@@ -309,7 +310,7 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
 
 
 def _cluster_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None,
-                      fitter: Fitter) -> Iterator[Fitted]:
+                      fitter: Fitter) -> Generator[Fitted, None, None]:
     """Each slot's outcome with the missing ones fitted on the cluster, in slot order.
 
     Reuse and the cache are asked here, on the coordinator, before any line is sent out,
@@ -377,31 +378,12 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
     cache = DubCache(options.cache_dir) if options.cache_dir is not None else None
     results: list[LineResult] = []
     failures: list[tuple[Line, str]] = []
-    total = len(slots)
     outcomes = (_cluster_outcomes(slots, options, catalog, cache, options.fitter) if options.fitter is not None
                 else _local_outcomes(slots, options, catalog, cache))
-    for index, slot in enumerate(slots):
-        yield LineStarted(index, total, slot.line)
-        outcome = next(outcomes)  # made after LineStarted, so progress shows the line at work
-        if isinstance(outcome, LineResult):
-            results.append(outcome)
-            yield LineDone(index, total, outcome, reused=True)
-            continue
-        try:
-            if isinstance(outcome, DublineError):
-                raise outcome
-            result = write_slot(slot, outcome, options, run)
-        except DiskFullError:
-            raise  # every later line would fail the same way
-        except DublineError as e:
-            located = _located(e, slot.line)
-            if not options.keep_going:
-                raise located from e
-            failures.append((slot.line, str(located)))
-            yield LineFailed(index, total, slot.line, str(located), located)
-            continue
-        results.append(result)
-        yield LineDone(index, total, result)
+    # Closed here, on this thread, however the loop ends: left to the garbage collector its
+    # worker pool could be shut down from one of its own threads.
+    with closing(outcomes):
+        yield from _lines_into(run, slots, outcomes, options, results, failures)
     track = options.out_dir / "track.wav"
     # New stems are still staged; reused ones stand in the folder.
     sources = [(r.start_sample, _current(run, r.file)) for r in results]
@@ -425,6 +407,34 @@ def _dub_into(run: OutputRun, slots: list[Slot], options: DubOptions,
         write_report(staged, report, root=run.root)
     run.commit([r.file for r in results] + [track, *(e.file for e in report.exports), report_file])
     yield JobDone(report)
+
+
+def _lines_into(run: OutputRun, slots: list[Slot], outcomes: Iterator[Fitted], options: DubOptions,
+                results: list[LineResult], failures: list[tuple[Line, str]]) -> Generator[DubEvent, None, None]:
+    """Write each slot's outcome as it comes, collecting the results and the failures."""
+    total = len(slots)
+    for index, slot in enumerate(slots):
+        yield LineStarted(index, total, slot.line)
+        outcome = next(outcomes)  # made after LineStarted, so progress shows the line at work
+        if isinstance(outcome, LineResult):
+            results.append(outcome)
+            yield LineDone(index, total, outcome, reused=True)
+            continue
+        try:
+            if isinstance(outcome, DublineError):
+                raise outcome
+            result = write_slot(slot, outcome, options, run)
+        except DiskFullError:
+            raise  # every later line would fail the same way
+        except DublineError as e:
+            located = _located(e, slot.line)
+            if not options.keep_going:
+                raise located from e
+            failures.append((slot.line, str(located)))
+            yield LineFailed(index, total, slot.line, str(located), located)
+            continue
+        results.append(result)
+        yield LineDone(index, total, result)
 
 
 def _current(run: OutputRun, final: Path) -> Path:

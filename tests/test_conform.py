@@ -41,6 +41,9 @@ class Counting:
     def check(self, text):
         self.inner.check(text)
 
+    def prepare(self, requests):
+        self.inner.prepare(requests)
+
     def synthesize(self, text, voice, controls, target_seconds=None):
         self.texts.append(text)
         return self.inner.synthesize(text, voice, controls, target_seconds)

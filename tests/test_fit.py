@@ -28,7 +28,8 @@ def test_exact_sample_count_at_any_factor(piper, natural_seconds, factor):
     assert r.audio.dtype == np.float32 and np.max(np.abs(r.audio)) <= 1.0
     assert r.factor == pytest.approx(factor, abs=0.01)
     if 0.75 <= factor <= 1.35:
-        assert r.flag is None and r.method in ("natural", "native", "native+stretch")
+        # inside the policy's range nothing is flagged; the pacing table may stretch the natural take
+        assert r.flag is None and r.method in ("natural", "native", "native+stretch", "stretch")
     # no click: the last samples fade to (near) silence
     assert np.max(np.abs(r.audio[-24:])) < 0.05
 

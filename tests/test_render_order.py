@@ -85,6 +85,9 @@ class SlowEngine:
     def check(self, text):
         pass
 
+    def prepare(self, requests):
+        pass  # nothing to batch
+
     def synthesize(self, text, voice, controls, target=None):
         with self.lock:
             self.running += 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def add_serve_parser(sub) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    if "grpc" not in sys.modules:
+        # --cluster starts Ray (fork + exec) while the server's gRPC threads run; grpcio's fork
+        # handlers then race them and its event engine can segfault (seen under load). Nothing
+        # forked from the daemon uses gRPC, so they are off. Read when grpc is first imported.
+        os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     from .cli import catalog_options
     from .cluster_cmds import cluster_options
     from .server import Daemon, ServerOptions

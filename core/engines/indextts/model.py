@@ -69,7 +69,7 @@ class IndexTTS2Model:
         import torch
 
         set_offline()
-        require_indextts()
+        self._require_package(layout)
         from omegaconf import OmegaConf
 
         self.layout = layout
@@ -89,6 +89,11 @@ class IndexTTS2Model:
             self._load_emotion()
         self._load_text(language)
 
+    @staticmethod
+    def _require_package(layout: IndexTTSLayout) -> None:
+        """Register the inference package this version's networks come from (2.0's here)."""
+        require_indextts()
+
     # ---- loading -------------------------------------------------------------------
     def _load_gpt(self) -> None:
         from indextts.gpt.model_v2 import UnifiedVoice
@@ -105,6 +110,14 @@ class IndexTTS2Model:
 
     def _load_semantic(self) -> None:
         import safetensors.torch
+
+        self._load_w2v()
+        codec = repcodec_class()(cfg=self.cfg.semantic_codec)
+        safetensors.torch.load_model(codec, str(self.layout.semantic_codec))
+        self.codec = codec.to(self.device).eval()
+
+    def _load_w2v(self) -> None:
+        """w2v-BERT 2.0 and its feature statistics: both versions read a clip's features with it."""
         import torch
         from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertModel
 
@@ -115,9 +128,17 @@ class IndexTTS2Model:
         stats = torch.load(self.layout.w2v_stat, map_location="cpu")
         self.w2v_mean = stats["mean"].to(self.device)
         self.w2v_std = torch.sqrt(stats["var"]).to(self.device)
-        codec = repcodec_class()(cfg=self.cfg.semantic_codec)
-        safetensors.torch.load_model(codec, str(self.layout.semantic_codec))
-        self.codec = codec.to(self.device).eval()
+
+    def _mel_params(self) -> dict[str, Any]:
+        """The mel spectrogram of the reference clip the second stage is prompted with."""
+        spect = self.cfg.s2mel.preprocess_params.spect_params
+        return {
+            "n_fft": spect.n_fft, "win_size": spect.win_length, "hop_size": spect.hop_length,
+            "num_mels": spect.n_mels, "sampling_rate": self.cfg.s2mel.preprocess_params.sr,
+            "fmin": spect.get("fmin", 0),
+            "fmax": None if str(spect.get("fmax", "None")) == "None" else 8000,
+            "center": False,
+        }
 
     def _load_s2mel(self, compile: bool) -> None:
         import torch
@@ -137,14 +158,7 @@ class IndexTTS2Model:
         campplus = CAMPPlus(feat_dim=80, embedding_size=192)
         campplus.load_state_dict(torch.load(self.layout.campplus, map_location="cpu"))
         self.campplus = campplus.to(self.device).eval()
-        spect = self.cfg.s2mel.preprocess_params.spect_params
-        self._mel_args = {
-            "n_fft": spect.n_fft, "win_size": spect.win_length, "hop_size": spect.hop_length,
-            "num_mels": spect.n_mels, "sampling_rate": self.cfg.s2mel.preprocess_params.sr,
-            "fmin": spect.get("fmin", 0),
-            "fmax": None if str(spect.get("fmax", "None")) == "None" else 8000,
-            "center": False,
-        }
+        self._mel_args = self._mel_params()
 
     def _load_vocoder(self, cuda_kernel: bool) -> None:
         from indextts.s2mel.modules.bigvgan.bigvgan import BigVGAN

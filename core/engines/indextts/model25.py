@@ -23,7 +23,7 @@ import numpy as np
 
 from ...errors import EngineError
 from .fbank import fbank
-from .imports import require_indextts25, set_offline
+from .imports import require_indextts25
 from .layout import IndexTTSLayout
 from .model import IndexTTS2Model, SemanticTokens, Tensor, Tokenized
 from .text25 import Text25
@@ -33,29 +33,12 @@ from .timing import version_token_frames
 class IndexTTS25Model(IndexTTS2Model):
     """Every network of IndexTTS-2.5 on one device; no hub access, no package ``__init__``."""
 
-    def __init__(self, layout: IndexTTSLayout, device: str, fp16: bool, language: str | None = None,
-                 cuda_kernel: bool = False, compile: bool = False):
-        # Not IndexTTS2Model.__init__: that one needs the 2.0 package, which 2.5 does not.
-        import torch
-        from omegaconf import OmegaConf
-
+    @staticmethod
+    def _require_package(layout: IndexTTSLayout) -> None:
+        """2.5's own package; 2.0's is not needed (``IndexTTS2Model.__init__`` loads the rest)."""
         if layout.version != "2.5":
             raise EngineError(f"{layout.config}: version {layout.version} is not an IndexTTS-2.5 checkpoint")
-        set_offline()
         require_indextts25()
-        self.layout, self.device, self.fp16, self.version = layout, device, fp16, layout.version
-        self.notes: list[str] = []
-        self.cfg: Any = OmegaConf.load(layout.config)
-        self.stop_token = int(self.cfg.gpt.stop_mel_token)
-        self.max_mel_tokens = int(self.cfg.gpt.max_mel_tokens)
-        self.max_text_tokens = int(self.cfg.gpt.max_text_tokens)
-        with torch.no_grad():
-            self._load_gpt()
-            self._load_semantic()
-            self._load_s2mel(compile)
-            self._load_vocoder(cuda_kernel)
-            self._load_emotion()
-        self._load_text(language)
 
     # ---- loading -------------------------------------------------------------------
     def _load_gpt(self) -> None:
@@ -71,17 +54,9 @@ class IndexTTS25Model(IndexTTS2Model):
         self.gpt = gpt
 
     def _load_semantic(self) -> None:
-        import torch
         from indextts25.codec.models import EnhancedCodec
-        from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertModel
 
-        w2v = str(self.layout.w2v_bert)
-        self.features = SeamlessM4TFeatureExtractor.from_pretrained(w2v, local_files_only=True)
-        w2v_class: Any = Wav2Vec2BertModel  # its from_pretrained is typed for a bound call
-        self.w2v = w2v_class.from_pretrained(w2v, local_files_only=True).to(self.device).eval()
-        stats = torch.load(self.layout.w2v_stat, map_location="cpu")
-        self.w2v_mean = stats["mean"].to(self.device)
-        self.w2v_std = torch.sqrt(stats["var"]).to(self.device)
+        self._load_w2v()
         codec = EnhancedCodec(**self.cfg.semantic_codec)
         codec.load_checkpoint(str(self.layout.semantic_codec), self.device)
         self.codec = codec.to(self.device).eval()
@@ -103,14 +78,7 @@ class IndexTTS25Model(IndexTTS2Model):
         campplus = CAMPPlus(feat_dim=80, embedding_size=192)
         campplus.load_state_dict(torch.load(self.layout.campplus, map_location="cpu"))
         self.campplus = campplus.to(self.device).eval()
-        spect = self.cfg.s2mel.preprocess_params.spect_params
-        self._mel_args = {
-            "n_fft": spect.n_fft, "win_size": spect.win_length, "hop_size": spect.hop_length,
-            "num_mels": spect.n_mels, "sampling_rate": self.cfg.s2mel.preprocess_params.sr,
-            "fmin": spect.get("fmin", 0),
-            "fmax": None if str(spect.get("fmax", "None")) == "None" else 8000,
-            "center": False,
-        }
+        self._mel_args = self._mel_params()
 
     def _load_vocoder(self, cuda_kernel: bool) -> None:
         from indextts25.s2mel.modules.bigvgan.bigvgan import BigVGAN

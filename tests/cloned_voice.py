@@ -51,6 +51,21 @@ def post(served, method: str, body: dict):
         return r.status, (json.load(r) if method != "WatchJob" else [json.loads(x) for x in r])
 
 
+def bridge_job(served, out_dir: str) -> list[dict]:
+    """SubmitJob + WatchJob over the JSON bridge: the ``serve --voices`` speaker GUANYU (with its
+    emotion) and the registered voice "zhangfei" with a preset emotion; the LineDone results."""
+    rate = {"num": 25, "den": 1}
+    lines = [{"id": "j1", "text": "hello world", "speaker": "GUANYU",  # voice + emotion from serve --voices
+              "range": {"frames": {"startFrame": 25, "endFrame": 40, "rate": rate}}},
+             {"id": "j2", "text": "by the river", "voice": "zhangfei", "emotion": {"preset": "sad"},
+              "range": {"frames": {"startFrame": 50, "endFrame": 62, "rate": rate}}}]
+    status, reply = post(served, "SubmitJob", {"lines": lines, "output": {"outputDir": out_dir}})
+    assert status == 200
+    status, events = post(served, "WatchJob", {"jobId": reply["job"]["id"]})
+    assert status == 200
+    return [e["lineDone"]["result"] for e in events if "lineDone" in e]
+
+
 @contextmanager
 def serve_model(d: Path, ckpt: Path, voices: Path) -> Iterator[dict]:
     """A real `dubline serve --model-dir` on loopback ports; health observed while it loads."""

@@ -20,7 +20,7 @@ if __import__("importlib").util.find_spec("indextts25") is None:
     pytest.skip("indextts25-inference not installed (pip install --no-deps indextts25-inference)",
                 allow_module_level=True)
 
-from cloned_voice import FAST, SR, assert_sample_exact, audio, post, serve_model  # noqa: E402
+from cloned_voice import FAST, SR, assert_sample_exact, audio, bridge_job, post, serve_model  # noqa: E402
 from dubline.bridge import Client  # noqa: E402
 from dubline.bridge._proto import dubline_pb2 as pb  # noqa: E402
 from dubline.bridge.cli import main  # noqa: E402
@@ -133,14 +133,6 @@ def test_json_bridge_drives_the_served_25_model(served, kit):
                                                 "target": {"samples": "12345"},
                                                 "emotion": {"vector": [0.7, 0, 0, 0, 0, 0, 0, 0]}})
     assert status == 200 and len(audio(base64.b64decode(reply["wav"]))) == 12345
-    rate = {"num": 25, "den": 1}
-    lines = [{"id": "j1", "text": "hello world", "speaker": "GUANYU",  # voice + emotion from serve --voices
-              "range": {"frames": {"startFrame": 25, "endFrame": 40, "rate": rate}}},
-             {"id": "j2", "text": "by the river", "voice": "zhangfei", "emotion": {"preset": "sad"},
-              "range": {"frames": {"startFrame": 50, "endFrame": 62, "rate": rate}}}]
-    status, reply = post(served, "SubmitJob", {"lines": lines, "output": {"outputDir": "bridge25"}})
-    assert status == 200
-    status, events = post(served, "WatchJob", {"jobId": reply["job"]["id"]})
-    done = [e["lineDone"]["result"] for e in events if "lineDone" in e]
+    done = bridge_job(served, "bridge25")
     assert [r["voice"] for r in done] == ["GUANYU@voices", "zhangfei"]
     assert assert_sample_exact(served["out"] / "bridge25")["lines"][0]["start_sample"] == 48000

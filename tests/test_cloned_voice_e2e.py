@@ -24,7 +24,7 @@ from dubline.bridge._proto import dubline_pb2 as pb  # noqa: E402
 from dubline.bridge.cli import main  # noqa: E402
 from dubline.core.timebase import FrameRate  # noqa: E402
 from grpc_health.v1 import health_pb2  # noqa: E402
-from cloned_voice import FAST, SR, assert_sample_exact, serve_model  # noqa: E402
+from cloned_voice import FAST, SR, assert_sample_exact, bridge_job, serve_model  # noqa: E402
 from cloned_voice import audio as _audio  # noqa: E402
 from cloned_voice import post as _post  # noqa: E402
 from tiny_indextts2 import build, speechlike  # noqa: E402
@@ -146,15 +146,7 @@ def test_json_bridge_registers_a_voice_synthesizes_and_runs_a_job_with_emotions(
                                                  "emotion": {"vector": [0.7, 0, 0, 0, 0, 0, 0, 0]}})
     assert status == 200 and reply["samples"] == "12345"
     assert len(_audio(base64.b64decode(reply["wav"]))) == 12345
-    rate = {"num": 25, "den": 1}
-    lines = [{"id": "j1", "text": "hello world", "speaker": "GUANYU",  # voice + emotion from serve --voices
-              "range": {"frames": {"startFrame": 25, "endFrame": 40, "rate": rate}}},
-             {"id": "j2", "text": "by the river", "voice": "zhangfei", "emotion": {"preset": "sad"},
-              "range": {"frames": {"startFrame": 50, "endFrame": 62, "rate": rate}}}]
-    status, reply = _post(served, "SubmitJob", {"lines": lines, "output": {"outputDir": "bridge"}})
-    assert status == 200
-    status, events = _post(served, "WatchJob", {"jobId": reply["job"]["id"]})
-    done = [e["lineDone"]["result"] for e in events if "lineDone" in e]
+    done = bridge_job(served, "bridge")
     assert [r["voice"] for r in done] == ["GUANYU@voices", "zhangfei"]
     for r in done:
         assert sf.info(r["file"]).frames == int(r["endSample"]) - int(r["startSample"])

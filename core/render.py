@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import closing
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,9 +265,9 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
                     cache: DubCache | None, look_ahead: int | None = None) -> Generator[Fitted, None, None]:
     """Each slot's outcome in slot order: reused, fitted here, or the error.
 
-    The next ``look_ahead`` (default ``LOOK_AHEAD``) slots are synthesized on worker threads while the caller
-    writes, hashes and reports this one: the models release the GIL while they run, so
-    both cores are busy where one model run alone leaves one idle. Every line is fitted on
+    The next ``look_ahead`` (default ``LOOK_AHEAD``) slots are synthesized on worker
+    threads while the caller writes, hashes and reports this one: the models release the
+    GIL while they run, so both cores are busy where one model run alone leaves one idle. Every line is fitted on
     its own (its seed, its slot), so the outcomes and the caller's events are exactly what
     one line at a time gives (work on a line may start before its LineStarted, never its
     events). The reuse hook is asked on the caller's thread, in slot order.

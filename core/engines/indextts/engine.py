@@ -11,11 +11,10 @@ policy (stretch, flag) does the rest.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from . import semantic
 from .emotion import EmotionDefaults, EmotionPlan, plan_emotion, scale_by_alpha
 from .layout import IndexTTSLayout, resolve_layout
 from .model import IndexTTS2Model, SemanticTokens, Tokenized
-from .options import IndexTTS2Options
+from .options import IndexTTS2Options, second_stage_batch
 from .tokenizer import refuse_unspeakable
 from .timing import (HOP, SAMPLE_RATE, SEGMENT_GAP_FRAMES, allocate_frames, bounded_frames, frames_to_seconds,
                      line_frames, seconds_to_frames)
@@ -38,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ENGINE_NAME = "indextts2"
 LINE_CACHE = 64  # lines whose semantic tokens stay on the device (a re-timed line skips the GPT)
+RENDERED_AHEAD = 64  # lines rendered by prepare() kept until synthesize asks for them
 
 
 def resolve_device(requested: str, fp16: bool | None) -> tuple[str, bool, list[str]]:
@@ -80,6 +80,7 @@ class _Line:
     tokens: list[SemanticTokens]
     speaker: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    key: tuple[Any, ...] = ()  # the engine's key of the line: text, voice, seed, emotion plan
 
     @property
     def natural_frames(self) -> int:
@@ -101,6 +102,8 @@ class IndexTTS2Engine:
 
     def __init__(self, model: IndexTTS2Model, options: IndexTTS2Options, notes: list[str]):
         self.model = model
+        if options.s2_batch is None:
+            options = replace(options, s2_batch=second_stage_batch(model.device))
         self.options = options
         self.notes = notes + list(model.notes)  # load-time warnings, repeated on each line
         fingerprint = model.layout.fingerprint()
@@ -121,6 +124,8 @@ class IndexTTS2Engine:
         )
         self._lock = threading.Lock()  # one line at a time per device
         self._lines: OrderedDict[tuple[Any, ...], _Line] = OrderedDict()
+        # Audio prepare() rendered, by (line key, frames); taken by the synthesize that asks for it
+        self._rendered: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self._tokenized: OrderedDict[str, Tokenized] = OrderedDict()
         self._text_lock = threading.Lock()
 
@@ -168,16 +173,22 @@ class IndexTTS2Engine:
                 "they are skipped or mispronounced"]
 
     def prepare(self, requests: Sequence[SynthesisRequest]) -> None:
-        """Run the GPT ahead for these lines, up to ``gpt_batch`` rows of one voice at once.
+        """Run the GPT ahead for these lines, up to ``gpt_batch`` rows of one voice at once,
+        then their second stage, up to ``s2_batch`` segments of one voice at once.
 
         The tokens go to the semantic cache, where ``synthesize`` finds them: the same tokens
-        it would make itself (see gpt_batch.py). A line that cannot be prepared is left to
-        ``synthesize``, which reports it; so is every line of a batch that fails.
+        it would make itself (see gpt_batch.py). The audio waits in a small map until
+        ``synthesize`` asks for that line at that frame count (second_stage.py says how close
+        a batched row is to the lone render; ``s2_batch`` 1 never batches). A line that cannot
+        be prepared is left to ``synthesize``, which reports it; so is every line of a batch
+        that fails.
         """
         with self._lock:
             jobs = [job for job in map(self._job_ahead, requests) if job is not None]
             for voice_jobs in semantic.by_voice(jobs):
                 self._generate_ahead(voice_jobs)
+            if (self.options.s2_batch or 1) > 1 and self.model.batches_second_stage():
+                self._render_ahead(requests)
 
     def _job_ahead(self, request: SynthesisRequest) -> semantic.LineJob | None:
         """The job of a line whose tokens are neither in memory nor on disk yet, else None."""
@@ -209,6 +220,71 @@ class IndexTTS2Engine:
         for job, tokens in zip(jobs, made):
             self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given(pack_tokens(tokens)),
                                                     self.model.device))
+
+    def _line_ahead(self, request: SynthesisRequest) -> _Line | None:
+        """A line whose tokens are known (memory or disk), else None: this never runs the GPT."""
+        if request.voice.reference is None:
+            return None
+        reference = Path(request.voice.reference)
+        try:
+            plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
+                                self.emotion_defaults)
+            loaded = self._reference(reference)
+            key = (request.text, loaded[1], request.controls.seed, plan)
+            if key in self._lines:
+                return self._lines[key]
+            job = self._job(key, reference, loaded, plan)
+            if not self.semantic_cache.contains("semantic", job.gpt_key):
+                return None
+            return self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _missing, self.model.device))
+        except DublineError:
+            return None
+
+    def _render_ahead(self, requests: Sequence[SynthesisRequest]) -> None:
+        """Render the lines whose tokens are known, their segments ``s2_batch`` at a time."""
+        plans: dict[tuple[Any, ...], tuple[_Line, int, int]] = {}
+        for request in requests:
+            line = self._line_ahead(request)
+            if line is None:
+                continue
+            frames = self._rendered_frames(line.natural_frames, request.target)[0]
+            if (line.key, frames) not in self._rendered:
+                plans[(line.key, frames)] = (line, frames, request.controls.seed)
+        voices: dict[str, list[tuple[tuple[Any, ...], _Line, int, int]]] = {}
+        for key, (line, frames, seed) in plans.items():
+            voices.setdefault(line.key[1], []).append((key, line, frames, seed))
+        for voice_lines in voices.values():
+            for chunk in _chunks(voice_lines, RENDERED_AHEAD):
+                self._render_lines(chunk)
+
+    def _render_lines(self, lines: list[tuple[tuple[Any, ...], _Line, int, int]]) -> None:
+        """Every segment of these lines (one voice), ``s2_batch`` rows of similar length at once."""
+        rows: list[tuple[int, int, Any, int, Any]] = []  # line index, segment index, tokens, frames, noise
+        layouts = []
+        for li, (_, line, frames, seed) in enumerate(lines):
+            seg_frames, gaps = allocate_frames([t.natural_frames for t in line.tokens], SEGMENT_GAP_FRAMES, frames)
+            layouts.append((seg_frames, gaps))
+            noises = self.model.cfm_noise(seed + 1, seg_frames, line.speaker)
+            rows += [(li, si, tok, n, z) for si, (tok, n, z) in enumerate(zip(line.tokens, seg_frames, noises))]
+        rows.sort(key=lambda r: r[3])  # similar lengths together: less padding
+        wavs: dict[tuple[int, int], np.ndarray] = {}
+        failed: BaseException | None = None
+        try:
+            for batch in _chunks(rows, self.options.s2_batch or 1):
+                made = self.model.render_rows([(tok, n, z) for _, _, tok, n, z in batch], lines[batch[0][0]][1].speaker,
+                                              self.options.diffusion_steps, self.options.cfg_rate)
+                wavs.update({(li, si): wav for (li, si, _, _, _), wav in zip(batch, made)})
+        except out_of_memory_types() as e:
+            failed = e
+        if failed is not None:  # out of the handler: the tensors its frames held can be freed
+            free_device_memory()
+            log.info("IndexTTS2 could not render %d lines ahead (%s); they render one by one", len(lines), failed)
+            return
+        for li, (key, line, _, _) in enumerate(lines):
+            seg_frames, gaps = layouts[li]
+            self._rendered[key] = _join([wavs[(li, si)] for si in range(len(seg_frames))], seg_frames, gaps)
+            while len(self._rendered) > RENDERED_AHEAD:
+                self._rendered.popitem(last=False)
 
     # ---- conditioning, cached by content -----------------------------------------
     def _reference(self, path: Path) -> tuple[ReferenceAudio, str]:
@@ -251,21 +327,28 @@ class IndexTTS2Engine:
         plan = plan_emotion(controls.emotion, self.model.text_emotion is not None, text, self.emotion_defaults)
         line = self._semantic(text, Path(voice.reference), controls, plan)
         natural = line.natural_frames
-        warnings = list(self.notes) + list(plan.warnings) + line.warnings
-        frames, method = natural, "natural"
-        if target is not None:
-            lo = max(self.options.min_factor, target.min_factor)
-            hi = max(lo, min(self.options.max_factor, target.max_factor))
-            wanted = seconds_to_frames(target.speech_seconds)
-            method, stretched = "native", target.leaves_natural(wanted / natural)  # fitting stretches it
-            frames = natural if stretched else bounded_frames(natural, wanted, lo, hi)
-            if frames != wanted and not stretched:
-                warnings.append(f"target needs factor {wanted / natural:.2f}, outside IndexTTS2's safe range "
-                                f"{lo:g}-{hi:g}; rendered at {frames / natural:.2f}")
+        frames, method, notes = self._rendered_frames(natural, target)
+        warnings = list(self.notes) + list(plan.warnings) + line.warnings + notes
         audio = self._render(line, frames, controls.seed)
         return Synthesis(audio=audio, sample_rate=SAMPLE_RATE, natural_seconds=frames_to_seconds(natural),
                          method=method, target_seconds=None if target is None else target.speech_seconds,
                          warnings=warnings, speech=(0, len(audio)), factor=frames / natural)
+
+    def _rendered_frames(self, natural: int, target: DurationTarget | None) -> tuple[int, str, list[str]]:
+        """The frames a line of ``natural`` frames is rendered at for ``target``, the method, and
+        a warning when the target is out of range. ``prepare`` renders ahead at the same count."""
+        if target is None:
+            return natural, "natural", []
+        lo = max(self.options.min_factor, target.min_factor)
+        hi = max(lo, min(self.options.max_factor, target.max_factor))
+        wanted = seconds_to_frames(target.speech_seconds)
+        if target.leaves_natural(wanted / natural):  # fitting stretches the natural take
+            return natural, "native", []
+        frames = bounded_frames(natural, wanted, lo, hi)
+        if frames == wanted:
+            return frames, "native", []
+        return frames, "native", [f"target needs factor {wanted / natural:.2f}, outside IndexTTS2's safe range "
+                                  f"{lo:g}-{hi:g}; rendered at {frames / natural:.2f}"]
 
     def _emotion_weights(self, plan: EmotionPlan) -> tuple[tuple[float, ...] | None, list[str]]:
         """The vector for a vector or text plan; a failed text model falls back to the voice."""
@@ -317,22 +400,41 @@ class IndexTTS2Engine:
         if any(t.hit_limit for t in tokens):
             warnings.append(f"generation hit max_mel_tokens ({self.options.max_mel_tokens}) before the end "
                             "of the text; the line may be cut short")
-        line = _Line(tokens, job.speaker, warnings)
+        line = _Line(tokens, job.speaker, warnings, job.key)
         self._lines[job.key] = line
         while len(self._lines) > LINE_CACHE:
             self._lines.popitem(last=False)
         return line
 
     def _render(self, line: _Line, frames: int, seed: int) -> np.ndarray:
-        seed_everything(seed + 1)  # the CFM's noise: same seed, same take at every length
+        """The line at ``frames`` frames: rendered ahead by ``prepare``, or now, segment by segment."""
+        ahead = self._rendered.pop((line.key, frames), None)
+        if ahead is not None:
+            return ahead
         seg_frames, gaps = allocate_frames([t.natural_frames for t in line.tokens], SEGMENT_GAP_FRAMES, frames)
-        parts: list[np.ndarray] = []
-        for i, (tok, n) in enumerate(zip(line.tokens, seg_frames)):
-            wav = self.model.render(tok, n, line.speaker, self.options.diffusion_steps, self.options.cfg_rate)
-            parts.append(wav[: n * HOP] if len(wav) >= n * HOP else np.pad(wav, (0, n * HOP - len(wav))))
-            if i < len(gaps):
-                parts.append(np.zeros(gaps[i] * HOP, dtype=np.float32))
-        return np.concatenate(parts).astype(np.float32)
+        # The CFM's noise: one stream per line (seed + 1), so same seed, same take at every length.
+        noises = self.model.cfm_noise(seed + 1, seg_frames, line.speaker)
+        wavs = [self.model.render(tok, n, line.speaker, self.options.diffusion_steps, self.options.cfg_rate, z)
+                for tok, n, z in zip(line.tokens, seg_frames, noises)]
+        return _join(wavs, seg_frames, gaps)
+
+
+def _join(wavs: list[np.ndarray], seg_frames: list[int], gaps: list[int]) -> np.ndarray:
+    """A line's segments, each cut or padded to its frames, with the silent gaps between."""
+    parts: list[np.ndarray] = []
+    for i, (wav, n) in enumerate(zip(wavs, seg_frames)):
+        parts.append(wav[: n * HOP] if len(wav) >= n * HOP else np.pad(wav, (0, n * HOP - len(wav))))
+        if i < len(gaps):
+            parts.append(np.zeros(gaps[i] * HOP, dtype=np.float32))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[k:k + size] for k in range(0, len(items), max(1, size))]
+
+
+def _missing() -> dict[str, Any]:
+    raise EngineError("semantic tokens vanished from the cache")  # only after contains() said yes
 
 
 def _given(value: dict[str, Any]) -> Callable[[], dict[str, Any]]:
@@ -352,16 +454,6 @@ def pack_tokens(tokens: list[SemanticTokens]) -> dict[str, Any]:
 def unpack_tokens(packed: dict[str, Any]) -> list[SemanticTokens]:
     return [SemanticTokens(packed[f"codes{i}"], packed[f"latent{i}"], int(n), bool(hit))
             for i, (n, hit) in enumerate(packed["meta"].tolist())]
-
-
-def seed_everything(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
 
 
 def free_device_memory() -> None:

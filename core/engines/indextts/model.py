@@ -7,7 +7,8 @@ the semantic tokens freely, then render the mel spectrogram at a chosen frame co
     emotion_conditioning(16 kHz audio)            -> w2v-BERT features of an emotion clip
     emotion_vector(weights, style)                -> IndexTTS2's emotion-matrix mix
     semantic_rows(rows of text ids, ...)          -> GPT codes + latent (natural length), batched
-    render(tokens, frames, speaker)               -> waveform of exactly frames * hop samples
+    render(tokens, frames, speaker, ..., noise)   -> waveform of exactly frames * hop samples
+    render_rows(rows of (tokens, frames, noise))  -> the same, the CFM over rows of one voice at once
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import numpy as np
 from ...errors import EngineError
 from .emotion import TextEmotionModel
 from .fbank import fbank
+from . import second_stage
 from .gpt_batch import GptRow, semantic_rows
 from .imports import repcodec_class, require_indextts, set_offline
 from .layout import IndexTTSLayout
@@ -258,9 +260,9 @@ class IndexTTS2Model:
         out: list[SemanticTokens] = semantic_rows(self, rows, speaker, sampling, batch)
         return out
 
-    def render(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor], diffusion_steps: int,
-               cfg_rate: float) -> np.ndarray:
-        """Mel at exactly ``frames`` frames through the CFM, then BigVGAN: frames * HOP samples."""
+    def s2_condition(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor]) -> Tensor:
+        """The CFM's condition: the voice's prompt, then the segment stretched to ``frames``
+        by the length regulator, (1, prompt + frames, content dim)."""
         import torch
 
         with torch.no_grad():
@@ -268,14 +270,53 @@ class IndexTTS2Model:
             s_infer = self.codec.quantizer.vq2emb(tokens.codes.unsqueeze(1)).transpose(1, 2) + latent
             target = torch.LongTensor([frames]).to(self.device)
             cond = self.s2mel.models["length_regulator"](s_infer, ylens=target, n_quantizers=3, f0=None)[0]
-            cat = torch.cat([speaker["prompt"], cond], dim=1)
-            mel = self.s2mel.models["cfm"].inference(
-                cat, torch.LongTensor([cat.size(1)]).to(self.device), speaker["ref_mel"], speaker["style"],
-                None, diffusion_steps, inference_cfg_rate=cfg_rate,
-            )
+            return torch.cat([speaker["prompt"], cond], dim=1)
+
+    def cfm_noise(self, seed: int, frames: Sequence[int], speaker: dict[str, Tensor]) -> list[Tensor]:
+        """The CFM's starting noise for segments of ``frames`` frames, drawn in order from one
+        stream seeded with ``seed`` (what upstream draws after ``torch.manual_seed(seed)``)."""
+        prompt = int(speaker["prompt"].size(1))
+        channels = int(self.s2mel.models["cfm"].in_channels)
+        return second_stage.line_noise(seed, [prompt + n for n in frames], channels, str(self.device))
+
+    def render(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor], diffusion_steps: int,
+               cfg_rate: float, noise: Tensor) -> np.ndarray:
+        """Mel at exactly ``frames`` frames through the CFM from ``noise`` (``cfm_noise``), then
+        BigVGAN: frames * HOP samples. Upstream's own Euler solver, one row."""
+        import torch
+
+        cfm = self.s2mel.models["cfm"]
+        with torch.no_grad():
+            cat = self.s2_condition(tokens, frames, speaker)
+            t_span = torch.linspace(0, 1, diffusion_steps + 1, device=cat.device)
+            with torch.inference_mode():
+                mel = cfm.solve_euler(noise.clone(), torch.LongTensor([cat.size(1)]).to(self.device),
+                                      speaker["ref_mel"], cat, speaker["style"], None, t_span, cfg_rate)
+        return self.vocode(mel, speaker)
+
+    def render_rows(self, rows: Sequence[tuple[SemanticTokens, int, Tensor]], speaker: dict[str, Tensor],
+                    diffusion_steps: int, cfg_rate: float) -> list[np.ndarray]:
+        """``render`` of each (tokens, frames, noise) row, the CFM over all rows at once
+        (rows of one voice; see second_stage.py), BigVGAN row by row."""
+        import torch
+
+        with torch.no_grad():
+            s2_rows = [second_stage.S2Row(self.s2_condition(tok, n, speaker), noise) for tok, n, noise in rows]
+            mels = second_stage.solve(self.s2mel.models["cfm"], s2_rows, speaker["ref_mel"], speaker["style"],
+                                      diffusion_steps, cfg_rate)
+        return [self.vocode(mel, speaker) for mel in mels]
+
+    def batches_second_stage(self) -> bool:
+        """Whether ``render_rows`` can batch this checkpoint's DiT (its convolutions' padding)."""
+        return second_stage.supported(self.s2mel.models["cfm"].estimator)
+
+    def vocode(self, mel: Tensor, speaker: dict[str, Tensor]) -> np.ndarray:
+        """BigVGAN on a CFM output without its prompt part."""
+        import torch
+
+        with torch.no_grad():
             mel = mel[:, :, speaker["ref_mel"].size(-1):]
-            wav = self.vocoder(mel.float()).squeeze()
-            wav = torch.clamp(wav, -1.0, 1.0)
+            wav = torch.clamp(self.vocoder(mel.float()).squeeze(), -1.0, 1.0)
         out: np.ndarray = wav.float().cpu().numpy().reshape(-1)
         return out
 

@@ -136,23 +136,14 @@ class IndexTTS25Model(IndexTTS2Model):
         return SemanticTokens(codes=codes, latent=features, natural_frames=version_token_frames(n, "2.5"),
                               hit_limit=not stops.numel())
 
-    def render(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor], diffusion_steps: int,
-               cfg_rate: float) -> np.ndarray:
-        """Mel at exactly ``frames`` frames through the CFM, then BigVGAN: frames * HOP samples."""
+    def s2_condition(self, tokens: SemanticTokens, frames: int, speaker: dict[str, Tensor]) -> Tensor:
+        """The voice's prompt, then the codec's features stretched to ``frames`` (no GPT latent)."""
         import torch
 
         with torch.no_grad():
             target = torch.LongTensor([frames]).to(self.device)
             cond = self.s2mel.models["length_regulator"](tokens.latent.float(), ylens=target)
-            cat = torch.cat([speaker["prompt"], cond], dim=1)
-            mel = self.s2mel.models["cfm"].inference(
-                cat, torch.LongTensor([cat.size(1)]).to(self.device), speaker["ref_mel"], speaker["style"],
-                None, diffusion_steps, inference_cfg_rate=cfg_rate,
-            )
-            mel = mel[:, :, speaker["ref_mel"].size(-1):]
-            wav = torch.clamp(self.vocoder(mel.float()).squeeze(), -1.0, 1.0)
-        out: np.ndarray = wav.float().cpu().numpy().reshape(-1)
-        return out
+            return torch.cat([speaker["prompt"], cond], dim=1)
 
     def _autocast(self) -> Any:
         import torch

@@ -40,8 +40,19 @@ class IndexTTS2Options:
     bigvgan_cuda_kernel: bool = False
     torch_compile: bool = False
     gpt_batch: int = 8  # GPT rows (line segments) of one voice run at once by prepare()
+    # Second-stage rows (line segments) of one voice prepare() renders at once; 1 renders
+    # each line alone. None: S2_BATCH_CUDA on CUDA, 1 on the CPU (see ``second_stage_batch``).
+    s2_batch: int | None = None
 
     def sampling(self) -> dict[str, float | int]:
         return {"max_mel_tokens": self.max_mel_tokens, "num_beams": self.num_beams, "top_p": self.top_p,
                 "top_k": self.top_k, "temperature": self.temperature,
                 "repetition_penalty": self.repetition_penalty}
+
+
+S2_BATCH_CUDA = 8
+
+
+def second_stage_batch(device: str) -> int:
+    """The default ``s2_batch`` for a device: batched on CUDA, one line at a time on the CPU."""
+    return S2_BATCH_CUDA if str(device).startswith("cuda") else 1

@@ -77,6 +77,7 @@ def catalog_options(args: argparse.Namespace) -> CatalogOptions:
         device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
         latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
         diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
+        s2_batch=getattr(args, "s2_batch", None),
         min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
 
 
@@ -139,6 +140,9 @@ def add_cloning_options(p: argparse.ArgumentParser) -> None:
                    help="indextts2 second-stage steps (default 25; fewer is faster and rougher)")
     p.add_argument("--beams", type=_positive, metavar="N",
                    help="indextts2 GPT beam search width (default 3; 1 is fastest)")
+    p.add_argument("--s2-batch", type=_positive, metavar="N",
+                   help="indextts2 second-stage segments of one voice rendered at once (default 8 on CUDA, 1 on "
+                        "the CPU, where a batched line differs from a lone one in the last bits)")
 
 
 def cmd_srt(args: argparse.Namespace) -> int:

@@ -41,6 +41,8 @@ def refused_options(args: argparse.Namespace, address: str) -> list[Problem]:
          f"{held}; give --diffusion-steps to `dubline serve` and drop it here"),
         ("--beams", getattr(args, "beams", None) is not None,
          f"{held}; give --beams to `dubline serve` and drop it here"),
+        ("--s2-batch", getattr(args, "s2_batch", None) is not None,
+         f"{held}; give --s2-batch to `dubline serve` and drop it here"),
         ("--readings", getattr(args, "readings", None) is not None,
          f"the daemon at {address} reads Mandarin with its own settings; drop --readings or dub locally"),
         ("--latin", getattr(args, "latin", "english") != "english",

@@ -40,6 +40,7 @@ class CatalogOptions:
     # Speed against quality on slow machines; None keeps the engine's (upstream's) defaults.
     diffusion_steps: int | None = None
     num_beams: int | None = None
+    s2_batch: int | None = None  # second-stage rows at once; None: the engine's device default
 
 
 @dataclass
@@ -76,6 +77,8 @@ def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
         engine_options = replace(engine_options, diffusion_steps=options.diffusion_steps)
     if options.num_beams is not None:
         engine_options = replace(engine_options, num_beams=options.num_beams)
+    if options.s2_batch is not None:
+        engine_options = replace(engine_options, s2_batch=options.s2_batch)
     return indextts2_loader(engine_options)
 
 

@@ -35,10 +35,10 @@ def test_srt_server_refuses_every_option_the_daemon_holds(tmp_path, capsys):
     (tmp_path / "ckpt").mkdir()
     # Port 9 on loopback: nothing listens; the refusal must come before any connection.
     code = main(["-q", "srt", str(srt), "-o", "out", "--server", "127.0.0.1:9", "--model-dir",
-                 str(tmp_path / "ckpt"), "--device", "cpu", "--no-fp16", "--diffusion-steps", "4"])
+                 str(tmp_path / "ckpt"), "--device", "cpu", "--no-fp16", "--diffusion-steps", "4", "--s2-batch", "4"])
     err = capsys.readouterr().err
     assert code != 0
-    for option in ("--model-dir", "--device", "--fp16/--no-fp16", "--diffusion-steps"):
+    for option in ("--model-dir", "--device", "--fp16/--no-fp16", "--diffusion-steps", "--s2-batch"):
         assert f"dubline: error: {option}: the daemon at 127.0.0.1:9 holds its own model" in err
     assert "UNAVAILABLE" not in err  # refused, not attempted
 

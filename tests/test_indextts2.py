@@ -603,3 +603,129 @@ def test_a_retimed_line_in_a_later_run_skips_the_gpt_and_matches_a_cold_run(engi
     cold = type(engine)(engine.model, replace(engine.options, cache_dir=None), [])
     fresh = cold.synthesize(text, v, SynthesisControls(seed=8), DurationTarget(Fraction(3, 5)))
     assert gpt_runs == [1] and np.array_equal(retimed.audio, fresh.audio)
+
+
+# -- the second stage over several lines of one voice ---------------------------------------------
+
+# A batched row against the same row alone, on this CPU: measured at most 1.2e-7 (a few ulp of a
+# sample; the mel differs by at most 7e-7). Not bit-identical: a matrix product over more rows
+# sums in another order. Hence s2_batch defaults to 1 on the CPU (second_stage.py).
+S2_TOLERANCE = 1e-6
+LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 4)  # two segments
+
+
+def _line(engine, text: str, ref: Path, seed: int):
+    """A line's GPT output, as the engine keeps it."""
+    e = fresh(engine)
+    e.synthesize(text, voice(ref), SynthesisControls(seed=seed))
+    return next(iter(e._lines.values()))
+
+
+def test_a_lone_render_draws_the_noise_upstream_draws(engine, refs):
+    """Each segment's noise comes from the line's own stream: the take upstream's inference
+    gives after torch.manual_seed, bit for bit (so takes are what they were before batching)."""
+    import torch
+
+    model = engine.model
+    line = _line(engine, "we will meet again", refs["a"], 5)
+    tok, sp = line.tokens[0], line.speaker
+    n = tok.natural_frames + 5
+    torch.manual_seed(41)
+    with torch.no_grad():
+        cat = model.s2_condition(tok, n, sp)
+        mel = model.s2mel.models["cfm"].inference(cat, torch.LongTensor([cat.size(1)]), sp["ref_mel"], sp["style"],
+                                                  None, 3, inference_cfg_rate=0.7)
+    upstream = model.vocode(mel, sp)
+    ours = model.render(tok, n, sp, 3, 0.7, model.cfm_noise(41, [n], sp)[0])
+    assert len(ours) == n * HOP and np.array_equal(upstream, ours)
+
+
+def test_second_stage_rows_batched_are_the_rows_alone(engine, refs):
+    """Rows of different lengths in one CFM run: each within S2_TOLERANCE of its lone render."""
+    model = engine.model
+    rows, sp = [], None
+    for i, text in enumerate(LINES):
+        line = _line(engine, text, refs["a"], 30 + i)
+        sp = line.speaker
+        for tok in line.tokens:
+            n = tok.natural_frames + 4 * i - 5  # every row its own length: padding in the batch
+            rows.append((tok, n, model.cfm_noise(60 + i, [n], sp)[0]))
+    alone = [model.render(tok, n, sp, 3, 0.7, z) for tok, n, z in rows]
+    together = model.render_rows(rows, sp, 3, 0.7)
+    diffs = [float(np.abs(a - b).max()) for a, b in zip(alone, together)]
+    assert [len(b) for b in together] == [n * HOP for _, n, _ in rows] == [len(a) for a in alone]
+    assert max(diffs) <= S2_TOLERANCE, diffs
+    assert model.batches_second_stage()
+
+
+@pytest.fixture
+def s2_calls(engine, monkeypatch) -> dict[str, list[int]]:
+    """Rows of each batched second-stage call, and the frames of each lone render."""
+    calls: dict[str, list[int]] = {"rows": [], "lone": []}
+    rows, lone = engine.model.render_rows, engine.model.render
+    monkeypatch.setattr(engine.model, "render_rows", lambda r, *a: calls["rows"].append(len(r)) or rows(r, *a))
+    monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: calls["lone"].append(n) or lone(tok, n, *a))
+    return calls
+
+
+def _requests(refs) -> list:
+    from dubline.core.engines.base import SynthesisRequest
+
+    v, other = voice(refs["a"]), voice(refs["b"], "zhangfei")
+    targets = [DurationTarget(Fraction(1, 2)), DurationTarget(Fraction(3, 5)), None, DurationTarget(Fraction(2, 5)),
+               DurationTarget(Fraction(3))]
+    texts = (*LINES, LONG)
+    return [SynthesisRequest(text, other if i == 2 else v, SynthesisControls(seed=40 + i), target)
+            for i, (text, target) in enumerate(zip(texts, targets))]
+
+
+def test_prepare_renders_a_voices_lines_together_and_synthesize_takes_them(engine, refs, s2_calls):
+    from dataclasses import replace
+
+    requests = _requests(refs)
+    e = type(engine)(engine.model, replace(engine.options, cache_dir=None, s2_batch=4), [])
+    e.prepare(requests)
+    assert max(s2_calls["rows"]) == 4 and s2_calls["lone"] == []  # the voice's rows, 4 at a time
+    rows = sum(s2_calls["rows"])
+    batched = [e.synthesize(r.text, r.voice, r.controls, r.target) for r in requests]
+    assert s2_calls["lone"] == [] and sum(s2_calls["rows"]) == rows  # every line was rendered ahead
+
+    s2_calls["rows"].clear()
+    lone_engine = fresh(engine)
+    assert lone_engine.options.s2_batch == 1  # the CPU default
+    lone_engine.prepare(requests)
+    alone = [lone_engine.synthesize(r.text, r.voice, r.controls, r.target) for r in requests]
+    assert s2_calls["rows"] == [] and len(s2_calls["lone"]) == rows
+    on_target = 0
+    for r, a, b in zip(requests, alone, batched):
+        assert len(a.audio) == len(b.audio) and (a.method, a.factor, a.warnings) == (b.method, b.factor, b.warnings)
+        assert float(np.abs(a.audio - b.audio).max()) <= S2_TOLERANCE
+        if r.target is not None and not any("safe range" in w for w in b.warnings):  # the target, to the frame
+            assert len(b.audio) == round(r.target.speech_seconds * SR / HOP) * HOP
+            on_target += 1
+    assert on_target >= 2 and batched[2].method == "natural"
+    assert any("outside IndexTTS2's safe range" in w for w in batched[-1].warnings)  # bounded, as alone
+
+
+def test_out_of_memory_in_a_second_stage_batch_falls_back_to_lone_renders(engine, refs, s2_calls, monkeypatch):
+    import torch
+    from dataclasses import replace
+
+    def oom(*_):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
+
+    requests = _requests(refs)[:2]
+    e = type(engine)(engine.model, replace(engine.options, cache_dir=None, s2_batch=8), [])
+    monkeypatch.setattr(engine.model, "render_rows", oom)
+    e.prepare(requests)  # no error: the lines are left to synthesize
+    out = [e.synthesize(r.text, r.voice, r.controls, r.target).audio for r in requests]
+    assert len(s2_calls["lone"]) == 2
+    lone = fresh(engine)
+    assert all(np.array_equal(a, lone.synthesize(r.text, r.voice, r.controls, r.target).audio)
+               for a, r in zip(out, requests))
+
+
+def test_second_stage_batch_defaults_by_device():
+    from dubline.core.engines.indextts.options import S2_BATCH_CUDA, second_stage_batch
+
+    assert second_stage_batch("cpu") == 1 and second_stage_batch("cuda:1") == S2_BATCH_CUDA > 1

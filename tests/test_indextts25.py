@@ -142,3 +142,29 @@ def test_missing_25_files_are_listed_with_commands_that_fetch_them(tiny25, tmp_p
                 (dest / f).parent.mkdir(parents=True, exist_ok=True)
                 (dest / f).symlink_to(tiny25 / from_repo[repo] / f)
     assert resolve_layout(partial, environ={}).semantic_codec == partial / "codec.pth"
+
+
+def test_the_shared_second_stage_batches_25_rows_as_alone(engine, ref, monkeypatch):
+    """2.5's features through the same batched CFM: a prepared job takes every line from one
+    batched call, each within the tolerance measured for 2.0 (1e-6) of its lone render."""
+    from dataclasses import replace
+
+    from dubline.core.engines.base import SynthesisRequest
+
+    v = Voice(name="guanyu", engine="indextts2", language="en", reference=ref)
+    requests = [SynthesisRequest(text, v, SynthesisControls(seed=i), DurationTarget(Fraction(5 + i, 10)))
+                for i, text in enumerate(("hello world", "we will meet again", "by the river"))]
+    rows, lone = [], []
+    real_rows, real_render = engine.model.render_rows, engine.model.render
+    monkeypatch.setattr(engine.model, "render_rows", lambda r, *a: rows.append(len(r)) or real_rows(r, *a))
+    monkeypatch.setattr(engine.model, "render", lambda tok, n, *a: lone.append(n) or real_render(tok, n, *a))
+    batched_engine = type(engine)(engine.model, replace(engine.options, cache_dir=None, s2_batch=8), [])
+    batched_engine.prepare(requests)
+    batched = [batched_engine.synthesize(r.text, r.voice, r.controls, r.target).audio for r in requests]
+    assert rows == [3] and lone == []
+    alone_engine = type(engine)(engine.model, replace(engine.options, cache_dir=None), [])
+    alone = [alone_engine.synthesize(r.text, r.voice, r.controls, r.target).audio for r in requests]
+    assert len(lone) == 3 and rows == [3]
+    for r, a, b in zip(requests, alone, batched):
+        assert len(a) == len(b) == round(r.target.speech_seconds * SR / HOP) * HOP
+        assert float(np.abs(a - b).max()) <= 1e-6

@@ -7,10 +7,11 @@ over the DiT, from noise of shape (1, mel channels, prompt + frames). Here rows 
 row what it is alone:
 
 - the noise: each row's own (``line_noise``), of its own shape, padded with zeros;
-- attention: the DiT masks the keys past each row's length (``x_lens``; doubled, because
-  classifier-free guidance runs the unconditional half in the same batch);
+- attention: the keys past each row's length are masked (``x_lens``, doubled because
+  classifier-free guidance runs the unconditional half in the same batch). 2.0's DiT builds
+  that mask itself; 2.5's omits it (its inference never pads), so it is handed in;
 - the DiT's WaveNet convolutions reflect-pad at a sequence's end. Before each of them the
-  positions after a row's end are filled with that reflection (``_edge_fill``), so a row's
+  positions after a row's end are filled with that reflection (``_rows_apart``), so a row's
   last frames see what they see alone. The extra ``reach`` columns make room for it.
 
 Padded positions are never read by a real one, so a row is mathematically what it is
@@ -73,7 +74,7 @@ def reach(estimator: Any) -> int:
 
 
 def supported(estimator: Any) -> bool:
-    """Whether every convolution pads in a way ``_edge_fill`` reproduces."""
+    """Whether every edge convolution pads in a way ``_rows_apart`` reproduces."""
     return all(_right_pad(conv)[1] in ("reflect", "zero", "constant", "replicate") for conv in edge_convs(estimator))
 
 
@@ -92,12 +93,31 @@ def _edge_index(lengths: Sequence[int], width: int, pad: int, mode: str, device:
     return index
 
 
-@contextmanager
-def _edge_fill(estimator: Any, lengths: Sequence[int], width: int) -> Iterator[None]:
-    """Fill each row's columns after its end, before each edge convolution, as padding would."""
+def _key_mask(lengths: Sequence[int], width: int) -> Any:
+    """A pre-hook giving the DiT's transformer the key mask 2.0's DiT builds from x_lens, when
+    it is called without one. Tokens put before the frames (style, time) count as the row's."""
+    def hook(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if len(args) >= 4 or kwargs.get("mask") is not None:
+            return None  # the DiT masked it itself
+        x = args[0]
+        extra = x.size(1) - width
+        keys = torch.arange(x.size(1), device=x.device)
+        mask = keys[None, :] < torch.tensor([n + extra for n in lengths], device=x.device)[:, None]
+        return args, dict(kwargs, mask=mask[:, None, None, :].expand(-1, 1, x.size(1), -1))
+
     import torch
 
-    handles = []
+    return hook
+
+
+@contextmanager
+def _rows_apart(estimator: Any, lengths: Sequence[int], width: int) -> Iterator[None]:
+    """Keep each row to itself inside the DiT: mask its attention keys past its end where the
+    DiT does not (2.5's omits the mask, as its inference never pads), and fill its columns
+    after its end, before each edge convolution, as padding would alone."""
+    import torch
+
+    handles = [estimator.transformer.register_forward_pre_hook(_key_mask(lengths, width), with_kwargs=True)]
     for conv in edge_convs(estimator):
         pad, mode = _right_pad(conv)
         index = _edge_index(lengths, width, pad, mode, "cpu")
@@ -152,7 +172,7 @@ def solve(cfm: Any, rows: Sequence[S2Row], prompt: Tensor, style: Tensor, steps:
         x_lens = torch.cat([x_lens, x_lens])
     halves = [int(v) for v in x_lens.tolist()]
     t = t_span[0]
-    with torch.inference_mode(), _edge_fill(estimator, halves, width):
+    with torch.inference_mode(), _rows_apart(estimator, halves, width):
         for step in range(1, len(t_span)):
             dt = t_span[step] - t_span[step - 1]
             if cfg_rate > 0:

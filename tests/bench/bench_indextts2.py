@@ -1,7 +1,7 @@
 """IndexTTS2 fitting and whole-job speed: ``fit_line`` per line, then ``dub`` over a subtitle file.
 
     python tests/bench/bench_indextts2.py [--model-dir DIR] [--reference clip.wav] [--device cpu]
-                                          [--srt samples/episode_en.srt] [--no-fp16]
+                                          [--srt samples/episode_en.srt] [--no-fp16] [--s2-batch N]
 
 Without --model-dir a tiny random checkpoint is built (tests/tiny_indextts2.py): its audio
 is noise, but every stage runs, so the figures show where time goes and that every stem is
@@ -30,6 +30,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-fp16", action="store_true")
     ap.add_argument("--srt", type=Path, default=SAMPLES / "episode_en.srt")
     ap.add_argument("--lines", type=int, default=12, help="lines of the SRT dubbed as a job")
+    ap.add_argument("--s2-batch", type=int, default=8, help="second-stage rows at once in the batched job")
     args = ap.parse_args(argv)
     try:
         import torch
@@ -98,6 +99,7 @@ def main(argv: list[str]) -> int:
     if cuda:
         print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
     batched_vs_unbatched(engine, voice, lines, rate, cuda)
+    second_stage_batched_vs_not(engine, voice, lines, rate, cuda, args.s2_batch)
     return 0
 
 
@@ -145,6 +147,55 @@ def batched_vs_unbatched(engine: Any, voice: Any, lines: list[Any], rate: int, c
     print(f"| batched | {n1} | {cpu1:.1f} | {wall1:.1f} |")
     print(f"| ratio batched/unbatched | {n1 / n0:.2f} | {cpu1 / cpu0:.2f} | {wall1 / wall0:.2f} |")
     print(f"stems identical: {same}")
+
+
+def second_stage_batched_vs_not(engine: Any, voice: Any, lines: list[Any], rate: int, cuda: bool,
+                                batch: int) -> None:
+    """The same job (GPT batched in both) with the second stage line by line, then ``batch``
+    rows of the voice at once: second-stage calls per line, CPU and wall time, stem lengths."""
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    from dubline.core.catalog import Catalog
+    from dubline.core.render import DubOptions, JobDone, dub
+
+    rows = {}
+    model = engine.model
+    for size in (1, batch):
+        fresh = type(engine)(model, replace(engine.options, cache_dir=None, s2_batch=size), [])
+        calls: list[int] = []  # rows of each second-stage call, lone renders as 1
+        real_rows, real_render = model.render_rows, model.render
+        model.render_rows = lambda r, *a: calls.append(len(r)) or real_rows(r, *a)
+        model.render = lambda tok, n, *a: calls.append(1) or real_render(tok, n, *a)
+        catalog = Catalog()
+        catalog.register_engine("indextts2", lambda e=fresh: e)
+        catalog.add(voice)
+        try:
+            with tempfile.TemporaryDirectory() as out:
+                cpu, wall = time.process_time(), time.perf_counter()
+                report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice=voice.name), catalog)
+                              if isinstance(e, JobDone))
+                if cuda:
+                    torch.cuda.synchronize()
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                stems = [sf.read(str(r.file), dtype="int16")[0].astype(np.int32) for r in report.lines]
+                exact = all(len(st) == r.end_sample - r.start_sample for st, r in zip(stems, report.lines))
+        finally:
+            del model.render_rows, model.render
+        rows[size] = (calls, cpu, wall, stems, exact)
+    (c0, cpu0, wall0, stems0, exact0), (c1, cpu1, wall1, stems1, exact1) = rows[1], rows[batch]
+    n = len(lines)
+    print(f"\n{n}-line job, second stage line by line vs {batch} rows at once (s2_batch)")
+    print("| job | 2nd-stage calls per line | rows per call | CPU s | wall s | lengths exact |")
+    print("|---|---|---|---|---|---|")
+    print(f"| s2_batch 1 | {len(c0) / n:.2f} | {sum(c0) / max(1, len(c0)):.1f} | {cpu0:.1f} | {wall0:.1f} | {exact0} |")
+    print(f"| s2_batch {batch} | {len(c1) / n:.2f} | {sum(c1) / max(1, len(c1)):.1f} | {cpu1:.1f} | {wall1:.1f} "
+          f"| {exact1} |")
+    print(f"| ratio batched/line by line | {len(c1) / max(1, len(c0)):.2f} | | {cpu1 / cpu0:.2f} | "
+          f"{wall1 / wall0:.2f} | |")
+    steps = max(int(np.abs(a - b).max()) for a, b in zip(stems0, stems1)) if stems0 else 0
+    print(f"largest stem difference batched vs line by line: {steps} steps of 16 bits")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 Without --model-dir a checkpoint with random weights at the released model's dimensions is
 built (tests/tiny_indextts2.py ``build(real=True)``); its GPT never stops early, so every
 take has a fixed token count. Prints device, dtype, load time, per-stage times (GPT, second
-stage, vocoder), RTF for one line and for a batched job, peak GPU memory, whether every
-length is exact, determinism, and a forced out-of-memory recovery.
+stage, vocoder), RTF for one line and for a batched job, the job's second stage line by line
+against batched (s2_batch) with the largest sample difference between the two, peak GPU
+memory, whether every length is exact, determinism, and a forced out-of-memory recovery.
 """
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ class StageTimes:
 
 
 @dataclass
+class SecondStageBatch:
+    """One job with the second stage line by line (s2_batch 1), then ``size`` rows at once."""
+
+    size: int
+    off: StageTimes  # s2_batch 1
+    on: StageTimes
+    off_wall: float
+    on_wall: float
+    rows_per_call: float  # second-stage rows per call with the batch on
+    max_diff: float  # largest sample difference between the two jobs' lines
+    exact: bool  # every line of both jobs at the frames the engine's range allows
+
+
+@dataclass
 class CheckResult:
     device: str
     dtype: str
@@ -52,6 +67,7 @@ class CheckResult:
     deterministic: bool
     oom_recovered: bool
     peak_gib: float | None
+    second_stage: SecondStageBatch | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -69,6 +85,7 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
     device = str(model.device)
     real_gpt: Callable[..., Any] = model.semantic_rows
     real_render: Callable[..., Any] = model.render
+    real_rows: Callable[..., Any] = model.render_rows
     started: list[float] = []
 
     def gpt(*args: Any) -> Any:
@@ -87,6 +104,14 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
             _sync(device)
             times.second_stage += time.perf_counter() - t0
 
+    def render_rows(*args: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return real_rows(*args)
+        finally:
+            _sync(device)
+            times.second_stage += time.perf_counter() - t0
+
     def before(*_: Any) -> None:
         _sync(device)
         started.append(time.perf_counter())
@@ -96,11 +121,11 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
         times.vocoder += time.perf_counter() - started.pop()
 
     hooks = [model.vocoder.register_forward_pre_hook(before), model.vocoder.register_forward_hook(after)]
-    model.semantic_rows, model.render = gpt, render
+    model.semantic_rows, model.render, model.render_rows = gpt, render, render_rows
     try:
         yield
     finally:
-        model.semantic_rows, model.render = real_gpt, real_render
+        model.semantic_rows, model.render, model.render_rows = real_gpt, real_render, real_rows
         for h in hooks:
             h.remove()
     times.second_stage -= times.vocoder  # the render time includes the vocoder's
@@ -144,6 +169,55 @@ def forced_oom(engine: Any, voice: Any) -> bool:
     after = torch.cuda.memory_allocated(device) if device.startswith("cuda") else 0
     ok = len(engine.synthesize(LINES[0], voice, SynthesisControls(seed=99)).audio) > 0
     return failed and ok and after <= before + 64 * 2**20
+
+
+def second_stage_on_off(engine: Any, requests: list[Any], log: Callable[[str], None]) -> SecondStageBatch:
+    """The job twice, on fresh engines of the same model: the second stage line by line, then
+    batched (the engine's ``s2_batch``; 4 where that is 1, as on the CPU). The GPT is batched
+    by ``prepare`` in both, and timed apart."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from dubline.core.engines.indextts.timing import HOP, SAMPLE_RATE, bounded_frames
+
+    device = str(engine.model.device)
+    size = engine.options.s2_batch if (engine.options.s2_batch or 1) > 1 else 4
+    lo, hi = engine.options.min_factor, engine.options.max_factor
+    jobs: dict[int, tuple[StageTimes, float, list[Any], list[int]]] = {}
+    exact = True
+    for batch in (1, size):
+        e = type(engine)(engine.model, replace(engine.options, cache_dir=None, s2_batch=batch), [])
+        stages, calls = StageTimes(), list[int]()
+        real_rows = engine.model.render_rows
+
+        def counted(rows: list[Any], *a: Any, real: Callable[..., Any] = real_rows, calls: list[int] = calls) -> Any:
+            calls.append(len(rows))
+            return real(rows, *a)
+
+        engine.model.render_rows = counted
+        try:
+            with timed_stages(e, stages):
+                t0 = time.perf_counter()
+                e.prepare(requests)
+                made = [e.synthesize(r.text, r.voice, r.controls, r.target) for r in requests]
+                _sync(device)
+                wall = time.perf_counter() - t0
+        finally:
+            del engine.model.render_rows
+        for r, s in zip(requests, made):
+            natural = round(s.natural_seconds * SAMPLE_RATE / HOP)
+            want = round(r.target.speech_seconds * SAMPLE_RATE / HOP)
+            exact = exact and len(s.audio) == bounded_frames(natural, want, lo, hi) * HOP
+        jobs[batch] = (stages, wall, [s.audio for s in made], calls)
+    (off, off_wall, audio_off, _), (on, on_wall, audio_on, calls) = jobs[1], jobs[size]
+    diff = max(float(np.abs(a - b).max()) if len(a) == len(b) else float("inf") for a, b in zip(audio_off, audio_on))
+    rows = sum(calls) / max(1, len(calls))
+    log(f"second stage of {len(requests)} lines: line by line {off.second_stage + off.vocoder:.1f} s "
+        f"(job {off_wall:.1f} s), {size} rows at once {on.second_stage + on.vocoder:.1f} s (job {on_wall:.1f} s, "
+        f"{rows:.1f} rows per call); ratio {(on.second_stage + on.vocoder) / max(1e-9, off.second_stage + off.vocoder):.2f}; "
+        f"largest sample difference {diff:.2e}; exact lengths {exact}")
+    return SecondStageBatch(size, off, on, off_wall, on_wall, rows, diff, exact)
 
 
 def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable[[str], None] = print) -> CheckResult:
@@ -202,11 +276,13 @@ def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable
     batch_wall = time.perf_counter() - t0
     batch = batch_wall / made
     log(f"{batch_lines}-line job: {made:.1f} s audio in {batch_wall:.1f} s, RTF {batch:.3f}")
+    second = second_stage_on_off(engine, requests, log)
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if cuda else None
     recovered = forced_oom(engine, voice)
     log(f"exact lengths: {exact}; deterministic: {deterministic}; out-of-memory recovered: {recovered}; "
         f"peak GPU memory: {'n/a' if peak is None else f'{peak:.2f} GiB'}")
-    return CheckResult(device, dtype, single, batch, batch_lines, stages, exact, deterministic, recovered, peak)
+    return CheckResult(device, dtype, single, batch, batch_lines, stages, exact and second.exact, deterministic,
+                       recovered, peak, second)
 
 
 def main(argv: list[str]) -> int:

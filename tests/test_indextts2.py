@@ -731,3 +731,25 @@ def test_second_stage_batch_defaults_by_device():
     from dubline.core.engines.indextts.options import S2_BATCH_CUDA, second_stage_batch
 
     assert second_stage_batch("cpu") == 1 and second_stage_batch("cuda:1") == S2_BATCH_CUDA > 1
+
+
+def test_only_lines_new_to_the_gpt_are_rendered_ahead(engine, refs, s2_calls, tmp_path):
+    """A line whose tokens are on disk may never be asked for (a conform pass reuses it whole):
+    prepare leaves its second stage to synthesize."""
+    from dataclasses import replace
+
+    from dubline.core.engines.base import SynthesisRequest
+
+    options = replace(engine.options, cache_dir=tmp_path / "cond", s2_batch=4)
+    v = voice(refs["a"])
+    old, new = (SynthesisRequest(text, v, SynthesisControls(seed=70), DurationTarget(Fraction(1, 2)))
+                for text in LINES[:2])
+    type(engine)(engine.model, options, []).synthesize(old.text, old.voice, old.controls, old.target)
+    s2_calls["lone"].clear()
+    later = type(engine)(engine.model, options, [])  # a later run on the same cache directory
+    later.prepare([old, new])
+    assert s2_calls["rows"] == [1] and s2_calls["lone"] == []  # the new line only
+    later.synthesize(new.text, new.voice, new.controls, new.target)
+    assert s2_calls["lone"] == []
+    later.synthesize(old.text, old.voice, old.controls, old.target)
+    assert len(s2_calls["lone"]) == 1

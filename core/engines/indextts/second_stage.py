@@ -17,7 +17,7 @@ row what it is alone:
 Padded positions are never read by a real one, so a row is mathematically what it is
 alone, but not bit for bit: a matrix product over more rows sums in another order. Measured
 on the CPU with the tests' tiny checkpoints (2.0 and 2.5): at most 7e-7 in the mel, 1.2e-7 a
-sample after BigVGAN (without the edge fill below it was 0.08-0.18 in the mel). tests/gpu
+sample after BigVGAN (without filling the convolutions' edges it was 0.08-0.18 in the mel). tests/gpu
 prints it for CUDA. Hence ``s2_batch`` is 1 on the CPU by default (options.py).
 
 BigVGAN is not batched: it zero-pads and replicate-pads at every layer, so a padded row's
@@ -98,42 +98,42 @@ def _edge_index(lengths: Sequence[int], width: int, pad: int, mode: str, device:
 def _key_mask(lengths: Sequence[int], width: int) -> Any:
     """A pre-hook giving the DiT's transformer the key mask 2.0's DiT builds from x_lens, when
     it is called without one. Tokens put before the frames (style, time) count as the row's."""
+    import torch
+
+    made: dict[int, Tensor] = {}  # by sequence length: built once per solve
+
     def hook(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if len(args) >= 4 or kwargs.get("mask") is not None:
             return None  # the DiT masked it itself
         x = args[0]
-        extra = x.size(1) - width
-        keys = torch.arange(x.size(1), device=x.device)
-        mask = keys[None, :] < torch.tensor([n + extra for n in lengths], device=x.device)[:, None]
-        return args, dict(kwargs, mask=mask[:, None, None, :].expand(-1, 1, x.size(1), -1))
-
-    import torch
+        size = x.size(1)
+        if size not in made:
+            ends = torch.tensor([n + size - width for n in lengths], device=x.device)
+            keys = torch.arange(size, device=x.device)[None, :] < ends[:, None]
+            made[size] = keys[:, None, None, :].expand(-1, 1, size, -1)
+        return args, dict(kwargs, mask=made[size])
 
     return hook
 
 
 @contextmanager
-def _rows_apart(estimator: Any, lengths: Sequence[int], width: int) -> Iterator[None]:
+def _rows_apart(estimator: Any, lengths: Sequence[int], width: int, device: str) -> Iterator[None]:
     """Keep each row to itself inside the DiT: mask its attention keys past its end where the
     DiT does not (2.5's omits the mask, as its inference never pads), and fill its columns
     after its end, before each edge convolution, as padding would alone."""
     import torch
 
     handles = [estimator.transformer.register_forward_pre_hook(_key_mask(lengths, width), with_kwargs=True)]
+    keep = (torch.arange(width, device=device)[None, :] < torch.tensor(lengths, device=device)[:, None])[:, None, :]
     for conv in edge_convs(estimator):
         pad, mode = _right_pad(conv)
-        index = _edge_index(lengths, width, pad, mode, "cpu")
-        keep = torch.zeros(len(lengths), 1, width, dtype=torch.bool)
-        for i, n in enumerate(lengths):
-            keep[i, 0, :n] = True
+        index = _edge_index(lengths, width, pad, mode, device)
 
-        def fill(module: Any, args: tuple[Any, ...], index: Tensor | None = index, keep: Tensor = keep) -> Any:
+        def fill(module: Any, args: tuple[Any, ...], index: Tensor | None = index) -> Any:
             x = args[0]
-            k = keep.to(x.device)
             if index is None:  # zero padding: the columns after the end are zeros
-                return (x * k,) + args[1:]
-            i = index.to(x.device).unsqueeze(1).expand(-1, x.size(1), -1)
-            return (x.gather(2, i),) + args[1:]
+                return (x * keep,) + args[1:]
+            return (x.gather(2, index.unsqueeze(1).expand(-1, x.size(1), -1)),) + args[1:]
 
         handles.append(conv.register_forward_pre_hook(fill))
     try:
@@ -174,7 +174,7 @@ def solve(cfm: Any, rows: Sequence[S2Row], prompt: Tensor, style: Tensor, steps:
         x_lens = torch.cat([x_lens, x_lens])
     halves = [int(v) for v in x_lens.tolist()]
     t = t_span[0]
-    with torch.inference_mode(), _rows_apart(estimator, halves, width):
+    with torch.inference_mode(), _rows_apart(estimator, halves, width, device):
         for step in range(1, len(t_span)):
             dt = t_span[step] - t_span[step - 1]
             if cfg_rate > 0:

@@ -100,6 +100,9 @@ class AudioCache:
                          method=meta["method"], warnings=list(meta.get("warnings", [])),
                          borrowed_samples=int(meta.get("borrowed_samples", 0)), flag=meta.get("flag"))
 
+    def has_fitted(self, key: str) -> bool:
+        return (self.root / "fit" / key[:2] / f"{key}.npz").is_file()
+
     def put_fitted(self, key: str, fit: FitResult) -> None:
         meta = {"natural_seconds": fit.natural_seconds, "target_seconds": fit.target_seconds,
                 "factor": fit.factor, "method": fit.method, "warnings": list(fit.warnings),
@@ -166,6 +169,10 @@ class DubCache:
     def lookup(self, inner: Engine, task: FitTask) -> FitResult | None:
         """The fitted audio a local run would reuse for ``task``, or None."""
         return self._hit(self._task_key(inner, task), task.target_samples)
+
+    def holds(self, inner: Engine, task: FitTask) -> bool:
+        """Whether fitted audio for ``task`` is stored (no hit counted, nothing read)."""
+        return self.audio.has_fitted(self._task_key(inner, task))
 
     def store(self, inner: Engine, task: FitTask, fitted: FitResult) -> None:
         """Keep a line fitted elsewhere (a cluster worker) as a local fit would be kept."""

@@ -244,8 +244,10 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 LOOK_AHEAD = 1
 
 
-def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> None:
-    """Tell each engine the lines it will be asked for next (IndexTTS2 batches its GPT).
+def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> None:
+    """Tell each engine the lines it will be asked for next (IndexTTS2 batches its GPT and
+    its second stage). Lines whose fitted audio ``cache`` holds are left out: they will not
+    be asked for (a conform pass reuses unchanged lines whole).
 
     Only a hint: an engine's synthesis is the same prepared or not, and a line that cannot
     be prepared fails later, when it is synthesized, where its error is reported.
@@ -256,7 +258,9 @@ def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog) -> N
     for name, engine_tasks in tasks.items():
         try:
             engine = catalog.engine(name)
-            engine.prepare([task.request(engine.capabilities) for task in engine_tasks])
+            wanted = [task for task in engine_tasks if cache is None or not cache.holds(engine, task)]
+            if wanted:
+                engine.prepare([task.request(engine.capabilities) for task in wanted])
         except DublineError as e:
             log.info("engine %s could not prepare %d lines ahead: %s", name, len(engine_tasks), e)
 
@@ -288,7 +292,7 @@ def _local_outcomes(slots: list[Slot], options: DubOptions, catalog: Catalog,
             return previous
         if index >= prepared:  # on the caller's thread, in slot order: announced once each
             prepared = index + PREPARE_AHEAD
-            prepare_ahead(slots[index:prepared], options, catalog)
+            prepare_ahead(slots[index:prepared], options, catalog, cache)
         return pool.submit(fit, slots[index])
 
     workers = max(1, LOOK_AHEAD if look_ahead is None else look_ahead)

@@ -733,23 +733,34 @@ def test_second_stage_batch_defaults_by_device():
     assert second_stage_batch("cpu") == 1 and second_stage_batch("cuda:1") == S2_BATCH_CUDA > 1
 
 
-def test_only_lines_new_to_the_gpt_are_rendered_ahead(engine, refs, s2_calls, tmp_path):
-    """A line whose tokens are on disk may never be asked for (a conform pass reuses it whole):
-    prepare leaves its second stage to synthesize."""
+def test_a_conform_pass_renders_ahead_only_the_lines_it_will_ask_for(engine, refs, s2_calls, tmp_path):
+    """Second run on the same caches, one line re-timed: the unchanged lines come from the
+    fitted cache and are not announced; the re-timed one is rendered ahead from its tokens
+    on disk (no GPT), and taken by its synthesis."""
     from dataclasses import replace
 
-    from dubline.core.engines.base import SynthesisRequest
+    from dubline.core.catalog import Catalog
+    from dubline.core.render import DubOptions, JobDone, dub
+    from dubline.core.srt import read_srt
 
     options = replace(engine.options, cache_dir=tmp_path / "cond", s2_batch=4)
-    v = voice(refs["a"])
-    old, new = (SynthesisRequest(text, v, SynthesisControls(seed=70), DurationTarget(Fraction(1, 2)))
-                for text in LINES[:2])
-    type(engine)(engine.model, options, []).synthesize(old.text, old.voice, old.controls, old.target)
-    s2_calls["lone"].clear()
-    later = type(engine)(engine.model, options, [])  # a later run on the same cache directory
-    later.prepare([old, new])
-    assert s2_calls["rows"] == [1] and s2_calls["lone"] == []  # the new line only
-    later.synthesize(new.text, new.voice, new.controls, new.target)
-    assert s2_calls["lone"] == []
-    later.synthesize(old.text, old.voice, old.controls, old.target)
-    assert len(s2_calls["lone"]) == 1
+
+    def job(name: str, last_end: str) -> list[int]:
+        srt = tmp_path / f"{name}.srt"
+        srt.write_text("".join(f"{i + 1}\n00:00:0{2 * i},000 --> 00:00:0{2 * i},{'600' if i < 3 else last_end}\n"
+                               f"{text}\n\n" for i, text in enumerate(LINES)), encoding="utf-8")
+        catalog = Catalog()
+        catalog.register_engine("indextts2", lambda e=type(engine)(engine.model, options, []): e)
+        catalog.add(voice(refs["a"], "guanyu"))
+        s2_calls["rows"].clear()
+        s2_calls["lone"].clear()
+        report = next(ev.report for ev in dub(read_srt(srt), DubOptions(tmp_path / name, voice="guanyu",
+                                                                       cache_dir=tmp_path / "audio"), catalog)
+                      if isinstance(ev, JobDone))
+        return [line.end_sample - line.start_sample for line in report.lines]
+
+    first = job("v1", "500")
+    assert s2_calls["rows"] == [4] and s2_calls["lone"] == []
+    second = job("v2", "700")  # the last line re-timed
+    assert first[:3] == second[:3] and first[3] != second[3]
+    assert s2_calls["rows"] == [1] and s2_calls["lone"] == []

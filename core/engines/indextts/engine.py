@@ -184,14 +184,11 @@ class IndexTTS2Engine:
         that fails.
         """
         with self._lock:
-            ahead = [(request, job) for request in requests if (job := self._job_ahead(request)) is not None]
-            made: dict[tuple[Any, ...], _Line] = {}
-            for voice_jobs in semantic.by_voice([job for _, job in ahead]):
-                made.update(self._generate_ahead(voice_jobs))
+            jobs = [job for job in map(self._job_ahead, requests) if job is not None]
+            for voice_jobs in semantic.by_voice(jobs):
+                self._generate_ahead(voice_jobs)
             if (self.options.s2_batch or 1) > 1 and self.model.batches_second_stage():
-                # Only lines new to the GPT: one with tokens already may well never be asked
-                # for (a conform pass reuses unchanged lines whole); it renders when it is.
-                self._render_ahead([(request, made[job.key]) for request, job in ahead if job.key in made])
+                self._render_ahead([(r, line) for r in requests if (line := self._line_ahead(r)) is not None])
 
     def _job_ahead(self, request: SynthesisRequest) -> semantic.LineJob | None:
         """The job of a line whose tokens are neither in memory nor on disk yet, else None."""
@@ -208,8 +205,7 @@ class IndexTTS2Engine:
             return None
         return None if job is None or self.semantic_cache.contains("semantic", job.gpt_key) else job
 
-    def _generate_ahead(self, jobs: list[semantic.LineJob]) -> dict[tuple[Any, ...], _Line]:
-        """The lines of ``jobs`` by key, their GPT run together; none if that failed."""
+    def _generate_ahead(self, jobs: list[semantic.LineJob]) -> None:
         failed: BaseException | None = None
         try:
             made = semantic.generate(self.model, jobs, self.options.sampling(), self.options.gpt_batch)
@@ -220,10 +216,29 @@ class IndexTTS2Engine:
         if failed is not None:  # out of the handler: the tensors its frames held can be freed
             free_device_memory()
             log.info("IndexTTS2 could not prepare %d lines ahead (%s); they run one by one", len(jobs), failed)
-            return {}
-        return {job.key: self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given(pack_tokens(tokens)),
-                                                                 self.model.device))
-                for job, tokens in zip(jobs, made)}
+            return
+        for job, tokens in zip(jobs, made):
+            self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given(pack_tokens(tokens)),
+                                                    self.model.device))
+
+    def _line_ahead(self, request: SynthesisRequest) -> _Line | None:
+        """The line's tokens if they are known (memory or disk), else None: never runs the GPT."""
+        if request.voice.reference is None:
+            return None
+        reference = Path(request.voice.reference)
+        try:
+            plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
+                                self.emotion_defaults)
+            loaded = self._reference(reference)
+            key = (request.text, loaded[1], request.controls.seed, plan)
+            if key in self._lines:
+                return self._lines[key]
+            job = self._job(key, reference, loaded, plan)
+            if not self.semantic_cache.contains("semantic", job.gpt_key):
+                return None
+            return self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given_none, self.model.device))
+        except DublineError:
+            return None
 
     def _render_ahead(self, lines: list[tuple[SynthesisRequest, _Line]]) -> None:
         """Render these lines at the frames ``synthesize`` will ask for, ``s2_batch`` segments
@@ -414,6 +429,10 @@ def _join(wavs: list[np.ndarray], seg_frames: list[int], gaps: list[int]) -> np.
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[k:k + size] for k in range(0, len(items), max(1, size))]
+
+
+def _given_none() -> dict[str, Any]:
+    raise EngineError("semantic tokens left the cache between contains() and get()")
 
 
 def _given(value: dict[str, Any]) -> Callable[[], dict[str, Any]]:

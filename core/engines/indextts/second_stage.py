@@ -172,9 +172,9 @@ def solve(cfm: Any, rows: Sequence[S2Row], prompt: Tensor, style: Tensor, steps:
     if cfg_rate > 0:  # the unconditional half: zeroed prompt, style and content, the same x
         prompt_x, style, mu = (torch.cat([v, torch.zeros_like(v)]) for v in (prompt_x, style, mu))
         x_lens = torch.cat([x_lens, x_lens])
-    halves = [int(v) for v in x_lens.tolist()]
+    batch_lengths = [int(v) for v in x_lens.tolist()]  # per row of the estimator's batch
     t = t_span[0]
-    with torch.inference_mode(), _rows_apart(estimator, halves, width, device):
+    with torch.inference_mode(), _rows_apart(estimator, batch_lengths, width, device):
         for step in range(1, len(t_span)):
             dt = t_span[step] - t_span[step - 1]
             if cfg_rate > 0:

@@ -70,14 +70,21 @@ def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
 
 
 def catalog_options(args: argparse.Namespace) -> CatalogOptions:
-    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line."""
+    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line.
+
+    With ``--cluster`` this process only plans and checks lines: the cloning engine is its
+    tokenizer, and the model loads on the workers alone. ``serve --cluster`` keeps the model
+    (Synthesize runs in the daemon).
+    """
     fit = FitPolicy()
+    coordinator = bool(getattr(args, "cluster", None)) and not getattr(args, "cluster_in_daemon", False)
     return CatalogOptions(
         model_dir=getattr(args, "model_dir", None), voices=getattr(args, "voices", None),
         device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
         latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
         diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
-        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
+        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor),
+        check_only=coordinator)
 
 
 def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:

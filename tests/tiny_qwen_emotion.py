@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 
 FOLDER = "qwen0.6bemo4-merge"  # the name config.yaml's qwen_emo_path gives
-ANSWER = ('{"恐惧":', "0.5}")  # decoded with a space between: {"恐惧": 0.5} -> afraid 0.5
+# Decoded with a space between: {"高兴": 0.46875} -> happy 0.46875, which is what a user's
+# vector [0.5, 0, ...] becomes after IndexTTS2's happy bias (0.9375): exact in binary.
+ANSWER = ('{"高兴":', "0.46875}")
 PROMPT_END = "<|assistant|>"
 END = "<|endoftext|>"
 TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}\n{% endfor %}"

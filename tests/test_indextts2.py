@@ -369,6 +369,34 @@ def test_qwen_answers_are_parsed_and_nonsense_is_refused():
     assert parse_emotion_answer("I cannot help with that", "x") is None
 
 
+def test_text_emotion_answers_are_remembered_per_description(tmp_path, monkeypatch):
+    """A description is asked once (LRU of ``remembered``); a run that raised is asked again."""
+    import tiny_qwen_emotion
+    from dubline.core.engines.indextts.emotion import TextEmotionModel
+
+    model = TextEmotionModel(tiny_qwen_emotion.build(tmp_path / "qwen"), "cpu", False, remembered=2)
+    asked: list[str] = []
+    real_answer = TextEmotionModel.answer
+
+    def answer(self, text):
+        asked.append(text)
+        if text == "flaky" and asked.count("flaky") == 1:
+            raise RuntimeError("out of memory, once")
+        return real_answer(self, text)
+
+    monkeypatch.setattr(TextEmotionModel, "answer", answer)
+    happy = ((0.46875, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), None)
+    for text in ("furious", "furious", "calm", "furious"):
+        assert model.weights(text) == happy
+    assert asked == ["furious", "calm"]
+    model.weights("sad")  # the third description pushes out the least recently used: calm
+    model.weights("calm")
+    assert asked == ["furious", "calm", "sad", "calm"]
+    weights, why = model.weights("flaky")
+    assert weights is None and "failed (RuntimeError: out of memory, once)" in why
+    assert model.weights("flaky") == happy and asked.count("flaky") == 2
+
+
 def test_broken_text_emotion_model_falls_back_to_the_voice(engine, refs, tmp_path):
     from dubline.core.engines.indextts.emotion import TextEmotionModel
 

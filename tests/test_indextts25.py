@@ -89,6 +89,34 @@ def test_text_gets_its_language_token_and_splits_at_sentence_ends(engine):
         engine.check("……！？")
 
 
+def test_a_cluster_coordinator_checks_25_lines_with_the_vocabulary_alone(engine, tiny25, tmp_path):
+    """TextChecker on a 2.5 checkpoint: config.yaml and the tiktoken file, the engine's verdicts;
+    on the full checkpoint it has the engine's model_version (the fitted-audio cache key)."""
+    import shutil
+
+    from dubline.core.engines.indextts.checker import TextChecker
+    from dubline.core.engines.indextts.layout import TIKTOKEN_25, resolve_layout
+    from dubline.core.engines.indextts.options import IndexTTS2Options
+    from dubline.core.errors import EngineError, ModelMissingError
+
+    for name in ("config.yaml", TIKTOKEN_25):
+        shutil.copy(tiny25 / name, tmp_path / name)
+    checker = TextChecker.load(IndexTTS2Options(tmp_path))
+    assert isinstance(checker, Engine) and checker.version == "2.5"
+    for text in ("hello world", "我们明天再见。今天的天气很好！" * 4, "it costs 42 dollars"):
+        checker.check(text)
+        assert checker.tokenize(text) == engine.tokenize(text)
+    with pytest.raises(EngineError, match="nothing to say"):
+        checker.check("。！？...")
+    full = TextChecker.for_layout(resolve_layout(engine.options.model_dir), engine.options)
+    assert full.model_version == engine.model_version
+    assert full.capabilities.duration == engine.capabilities.duration
+    assert full.capabilities.emotion_modes == engine.capabilities.emotion_modes
+    (tmp_path / TIKTOKEN_25).unlink()
+    with pytest.raises(ModelMissingError, match=TIKTOKEN_25):
+        TextChecker.load(IndexTTS2Options(tmp_path))
+
+
 @pytest.mark.parametrize("where", ["dubline", "flat", "hub", "hub_env"])
 def test_every_layout_finds_the_25_files(tiny25, tmp_path, where):
     from dubline.core.engines.indextts.layout import resolve_layout

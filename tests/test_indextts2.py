@@ -266,6 +266,11 @@ def test_lines_are_checked_with_only_the_config_and_the_bpe_model(engine, tiny_c
         assert checker.tokenize(text) == engine.tokenize(text)
     with pytest.raises(EngineError, match="synthesized on the cluster's workers"):
         checker.synthesize("hello", voice(tmp_path / "x.wav"), SynthesisControls())
+    # On the full checkpoint (what a coordinator has): the engine's cache identity.
+    from dubline.core.engines.indextts.layout import resolve_layout
+
+    full = TextChecker.for_layout(resolve_layout(engine.options.model_dir), engine.options)
+    assert (full.model_version, full.capabilities.duration) == (engine.model_version, engine.capabilities.duration)
     (tmp_path / "bpe.model").unlink()
     with pytest.raises(ModelMissingError, match="BPE model"):
         TextChecker.load(IndexTTS2Options(tmp_path))

@@ -607,9 +607,13 @@ def test_gpu_check_runs_in_reduced_form_on_the_cpu(engine, refs):
     from tests.gpu.check import run_check
 
     printed: list[str] = []
-    result = run_check(engine, refs["a"], batch_lines=1, log=printed.append)
+    result = run_check(engine, refs["a"], batch_lines=2, log=printed.append)
     assert result.device == "cpu" and result.dtype == "float32"
     assert result.exact and result.deterministic and result.oom_recovered
+    # Prepared (GPT batched ahead) and unprepared give the same tokens and samples on the CPU.
+    assert result.prepared is not None and (result.prepared.lines, result.prepared.rows) == (2, 2)
+    assert result.prepared.identical and result.prepared.alone_gpt > 0 and result.prepared.prepared_gpt > 0
+    assert any(p.startswith("prepared vs unprepared, first 2 lines: GPT tokens identical in 2/2 rows") for p in printed)
     assert result.stages.gpt > 0 and result.stages.second_stage > 0 and result.stages.vocoder > 0
     assert result.single_rtf > 0 and result.batch_rtf > 0
     assert any("RTF" in p for p in printed) and any("peak GPU memory: n/a" in p for p in printed)

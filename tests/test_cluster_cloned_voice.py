@@ -10,6 +10,7 @@ tests/tiny_indextts2.py stands in for the real one.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -63,17 +64,18 @@ def kit(tmp_path_factory):
     return {"root": root, "ckpt": ckpt, "voices": voices, "hooks": hooks}
 
 
-def run(kit, srt: Path, out: Path, *extra: str, threads: str | None = None
+def run(kit, srt: Path, out: Path, *extra: str, threads: str | None = None, cache: Path | None = None
         ) -> tuple[subprocess.CompletedProcess, int, dict[int, set[str]]]:
-    """``dubline srt`` as a user types it; its result, the coordinator's pid, and which pid
-    opened which weight files."""
+    """``dubline srt`` as a user types it (fitted-audio cache in ``cache``, else none); its
+    result, the coordinator's pid, and which pid opened which weight files."""
     log = out.parent / f"{out.name}-weights.log"
     env = {**os.environ, "RAY_DISABLE_USAGE_STATS": "1", "PYTHONPATH": str(kit["hooks"]),
            **({"OMP_NUM_THREADS": threads} if threads else {}),
            "DUBLINE_TEST_WEIGHT_LOG": str(log), "DUBLINE_TEST_WEIGHT_DIR": str(kit["ckpt"].resolve()),
            "DUBLINE_CACHE_DIR": str(out.parent / f"{out.name}-cache")}
     args = [str(DUBLINE), "-q", "srt", str(srt), "-o", str(out), "--voices", str(kit["voices"]),
-            "--model-dir", str(kit["ckpt"]), *FAST, "--sample-rate", str(SR), "--no-cache", *extra]
+            "--model-dir", str(kit["ckpt"]), *FAST, "--sample-rate", str(SR),
+            *(["--cache-dir", str(cache)] if cache else ["--no-cache"]), *extra]
     proc = subprocess.Popen(args, cwd=out.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     stdout, stderr = proc.communicate(timeout=600)
     opened: dict[int, set[str]] = {}
@@ -89,7 +91,7 @@ def test_the_coordinator_checks_lines_without_the_weights_and_the_workers_dub(ki
                    "2\n00:00:02,000 --> 00:00:02,500\nGUANYU: we will meet again\n", encoding="utf-8")
     # Ray runs a one-CPU worker's torch on one thread; on the CPU the sums of several threads
     # differ in the last bit, so the local run to match is a one-thread run too.
-    local, _, loaded_here = run(kit, srt, tmp_path / "local", threads="1")
+    local, _, loaded_here = run(kit, srt, tmp_path / "local", threads="1", cache=tmp_path / "fitted")
     assert local.returncode == 0, local.stderr
     assert set(loaded_here) == {next(iter(loaded_here))} and "gpt.pth" in next(iter(loaded_here.values()))
 
@@ -102,6 +104,13 @@ def test_the_coordinator_checks_lines_without_the_weights_and_the_workers_dub(ki
     assert [ln["voice"] for ln in report["lines"]] == ["GUANYU@voices"] * 2
     for ours, theirs in zip(report["lines"], assert_sample_exact(tmp_path / "local")["lines"]):
         assert np.array_equal(sf.read(ours["file"], dtype="int16")[0], sf.read(theirs["file"], dtype="int16")[0])
+
+    # The coordinator's cache keys are a local run's (the checker has the engine's model
+    # version): on the local run's cache, every line is reused and no process loads the model.
+    r, _, opened = run(kit, srt, tmp_path / "again", "--cluster", "local:1", cache=tmp_path / "fitted")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["cache"]["fitted_hits"] == 2
+    assert opened == {}
 
 
 def test_an_unspeakable_line_is_refused_before_any_line_is_sent(kit, tmp_path):

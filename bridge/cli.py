@@ -70,26 +70,27 @@ def add_dub_options(p: argparse.ArgumentParser, output: bool = True) -> None:
 
 
 def catalog_options(args: argparse.Namespace) -> CatalogOptions:
-    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line.
-
-    With ``--cluster`` this process only plans and checks lines: the cloning engine is its
-    tokenizer, and the model loads on the workers alone. ``serve --cluster`` keeps the model
-    (Synthesize runs in the daemon).
-    """
+    """The catalog options of ``srt``/``otio``/``conform`` (and ``serve``) from the command line."""
     fit = FitPolicy()
-    coordinator = bool(getattr(args, "cluster", None)) and not getattr(args, "cluster_in_daemon", False)
     return CatalogOptions(
         model_dir=getattr(args, "model_dir", None), voices=getattr(args, "voices", None),
         device=getattr(args, "device", None) or "cuda", fp16=getattr(args, "fp16", None),
         latin=getattr(args, "latin", "english"), readings=getattr(args, "readings", None),
         diffusion_steps=getattr(args, "diffusion_steps", None), num_beams=getattr(args, "beams", None),
-        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor),
-        check_only=coordinator)
+        min_factor=getattr(args, "min_factor", fit.min_factor), max_factor=getattr(args, "max_factor", fit.max_factor))
 
 
 def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:
-    """The voice catalog the command line asks for (engines, stored voices, the --voices map)."""
-    return build_catalog(catalog_options(args))
+    """The voice catalog the command line asks for (engines, stored voices, the --voices map).
+
+    With ``--cluster`` this process only plans and checks lines: its cloning engine is the
+    checkpoint's tokenizer, and the model loads on the workers alone (``serve --cluster``
+    builds its catalog elsewhere and keeps the model: the daemon answers Synthesize itself).
+    """
+    options = catalog_options(args)
+    if getattr(args, "cluster", None):
+        options = replace(options, check_only=True)
+    return build_catalog(options)
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:

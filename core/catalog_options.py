@@ -38,6 +38,9 @@ class CatalogOptions:
     latin: str = "english"  # Latin words in Mandarin lines
     readings: Path | None = None  # reading dictionary for the Mandarin voice
     store: Path | None = None  # stored cloned voices (``dubline voices add``); None: the default store
+    # A --cluster coordinator: the cloning engine only checks lines (tokenizer, no weights);
+    # the workers' catalogs (``catalog_factory``) load the model.
+    check_only: bool = False
     # The cloning engine's native duration range; None keeps the engine's own.
     min_factor: float | None = None
     max_factor: float | None = None
@@ -45,9 +48,6 @@ class CatalogOptions:
     # Speed against quality on slow machines; None keeps the engine's (upstream's) defaults.
     diffusion_steps: int | None = None
     num_beams: int | None = None
-    # A --cluster coordinator: the cloning engine only checks lines (tokenizer, no weights);
-    # the workers' catalogs (``catalog_factory``) load the model.
-    check_only: bool = False
 
 
 @dataclass

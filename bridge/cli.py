@@ -82,8 +82,16 @@ def catalog_options(args: argparse.Namespace) -> CatalogOptions:
 
 
 def dub_catalog(args: argparse.Namespace) -> BuiltCatalog:
-    """The voice catalog the command line asks for (engines, stored voices, the --voices map)."""
-    return build_catalog(catalog_options(args))
+    """The voice catalog the command line asks for (engines, stored voices, the --voices map).
+
+    With ``--cluster`` this process only plans and checks lines: its cloning engine is the
+    checkpoint's tokenizer, and the model loads on the workers alone (``serve --cluster``
+    builds its catalog elsewhere and keeps the model: the daemon answers Synthesize itself).
+    """
+    options = catalog_options(args)
+    if getattr(args, "cluster", None):
+        options = replace(options, check_only=True)
+    return build_catalog(options)
 
 
 def dub_options(args: argparse.Namespace) -> DubOptions:

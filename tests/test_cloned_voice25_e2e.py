@@ -4,7 +4,8 @@
 line runs the GPT once; the re-timed line reuses its semantic tokens from disk and comes out
 exactly as a cold run at its new length), and a real ``dubline serve --model-dir`` driven by
 the Python client and the JSON bridge with RegisterVoice and the emotion controls. The doors
-and checks are the 2.0 suite's (tests/cloned_voice.py); only the checkpoint differs.
+and checks are the 2.0 suite's (tests/cloned_voice.py); only the checkpoint differs. Emotion
+from text runs on a checkpoint with a tiny Qwen emotion model (tests/tiny_qwen_emotion.py).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from dubline.bridge._proto import dubline_pb2 as pb  # noqa: E402
 from dubline.bridge.cli import main  # noqa: E402
 from grpc_health.v1 import health_pb2  # noqa: E402
 from tiny_indextts2 import speechlike  # noqa: E402
+from tiny_indextts25 import arrange  # noqa: E402
 
 CUES = ("1\n00:00:01,000 --> 00:00:01,600\nGUANYU: hello world\n\n"
         "2\n00:00:02,000 --> 00:00:02,500\nZHANGFEI: {second}\n\n"
@@ -90,6 +92,55 @@ def test_srt_then_conform_an_edited_cut(kit, tmp_path, monkeypatch, capsys):
     cold = assert_sample_exact(tmp_path / "cold-out")["lines"]
     assert [ln["id"] for ln in cold] == ["3"]
     assert np.array_equal(sf.read(cold[0]["file"], dtype="int16")[0], retimed)
+
+
+def test_emotion_text_is_read_by_the_qwen_model_and_asked_once_per_description(kit, tmp_path, monkeypatch):
+    """``emotion_text`` in voices.toml on a 2.5 checkpoint that has the Qwen emotion model.
+
+    The tiny Qwen answers {"高兴": 0.46875} (happy) to every description, so a line with a
+    description is rendered exactly as the same line with the vector [0.5, 0, ...] (0.46875
+    after IndexTTS2's bias for happy) at the same intensity, and not as the voice's own emotion. A second run on the warm
+    semantic cache (tokens from disk, no line kept in memory) asks Qwen once again per
+    description, not once for prepare and once for synthesis of every line.
+    """
+    import tiny_qwen_emotion
+    from dubline.core.engines.indextts.emotion import TextEmotionModel
+
+    ckpt = arrange(kit["ckpt"], tmp_path / "IndexTTS-2.5")
+    tiny_qwen_emotion.build(ckpt / tiny_qwen_emotion.FOLDER)
+    voices = kit["refs"] / "voices-text.toml"
+    voices.write_text(
+        '[speakers.TEXT]\nreference = "guanyu.wav"\nemotion_text = "trembling with fear"\nintensity = 0.9\n\n'
+        '[speakers.VECTOR]\nreference = "guanyu.wav"\nemotion_vector = [0.5, 0, 0, 0, 0, 0, 0, 0]\n'
+        'intensity = 0.9\n\n[speakers.PLAIN]\nreference = "guanyu.wav"\n', encoding="utf-8")
+    cues = [("TEXT", "hello world"), ("VECTOR", "hello world"), ("PLAIN", "hello world"), ("TEXT", "by the river")]
+    srt = tmp_path / "fear.srt"
+    srt.write_text("".join(f"{i}\n00:00:0{i},000 --> 00:00:0{i},600\n{who}: {text}\n\n"
+                           for i, (who, text) in enumerate(cues, 1)), encoding="utf-8")
+    asked: list[str] = []
+    real_answer = TextEmotionModel.answer
+
+    def answer(self, text):
+        asked.append(text)
+        return real_answer(self, text)
+
+    monkeypatch.setattr(TextEmotionModel, "answer", answer)
+    monkeypatch.setenv("DUBLINE_CACHE_DIR", str(tmp_path / "warm"))
+    flags = ["--voices", str(voices), "--model-dir", str(ckpt), *FAST, "--sample-rate", str(SR)]
+    stems = []
+    for run in ("cold", "warm"):
+        out = tmp_path / run
+        assert main(["-q", "srt", str(srt), "-o", str(out), *flags, "--cache-dir", str(tmp_path / f"fit-{run}")]) == 0
+        report = assert_sample_exact(out)
+        assert [ln["end_sample"] - ln["start_sample"] for ln in report["lines"]] == [SR * 6 // 10] * 4
+        assert not any("emotion" in w for ln in report["lines"] for w in ln["warnings"]), report["lines"]
+        assert asked == ["trembling with fear"], run  # once for the job's two lines, prepare and synthesis
+        asked.clear()
+        stems.append([sf.read(ln["file"], dtype="int16")[0] for ln in report["lines"]])
+    text, vector, plain, _ = stems[0]
+    assert np.array_equal(text, vector)  # the vector Qwen answered, at the line's intensity
+    assert not np.array_equal(text, plain)  # not the voice's own emotion
+    assert all(np.array_equal(a, b) for a, b in zip(*stems))  # tokens from disk: the same audio
 
 
 @pytest.fixture(scope="module")

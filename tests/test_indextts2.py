@@ -266,6 +266,11 @@ def test_lines_are_checked_with_only_the_config_and_the_bpe_model(engine, tiny_c
         assert checker.tokenize(text) == engine.tokenize(text)
     with pytest.raises(EngineError, match="synthesized on the cluster's workers"):
         checker.synthesize("hello", voice(tmp_path / "x.wav"), SynthesisControls())
+    # On the full checkpoint (what a coordinator has): the engine's cache identity.
+    from dubline.core.engines.indextts.layout import resolve_layout
+
+    full = TextChecker.for_layout(resolve_layout(engine.options.model_dir), engine.options)
+    assert (full.model_version, full.capabilities.duration) == (engine.model_version, engine.capabilities.duration)
     (tmp_path / "bpe.model").unlink()
     with pytest.raises(ModelMissingError, match="BPE model"):
         TextChecker.load(IndexTTS2Options(tmp_path))
@@ -367,6 +372,34 @@ def test_qwen_answers_are_parsed_and_nonsense_is_refused():
     assert parse_emotion_answer('{"悲伤": 0.8}', "so gloomy")[5] == 0.8  # sad -> melancholic
     assert parse_emotion_answer('{"高兴": 0}', "x") == (0, 0, 0, 0, 0, 0, 0, 1.0)  # upstream: calm
     assert parse_emotion_answer("I cannot help with that", "x") is None
+
+
+def test_text_emotion_answers_are_remembered_per_description(tmp_path, monkeypatch):
+    """A description is asked once (LRU of ``remembered``); a run that raised is asked again."""
+    import tiny_qwen_emotion
+    from dubline.core.engines.indextts.emotion import TextEmotionModel
+
+    model = TextEmotionModel(tiny_qwen_emotion.build(tmp_path / "qwen"), "cpu", False, remembered=2)
+    asked: list[str] = []
+    real_answer = TextEmotionModel.answer
+
+    def answer(self, text):
+        asked.append(text)
+        if text == "flaky" and asked.count("flaky") == 1:
+            raise RuntimeError("out of memory, once")
+        return real_answer(self, text)
+
+    monkeypatch.setattr(TextEmotionModel, "answer", answer)
+    happy = ((0.46875, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), None)
+    for text in ("furious", "furious", "calm", "furious"):
+        assert model.weights(text) == happy
+    assert asked == ["furious", "calm"]
+    model.weights("sad")  # the third description pushes out the least recently used: calm
+    model.weights("calm")
+    assert asked == ["furious", "calm", "sad", "calm"]
+    weights, why = model.weights("flaky")
+    assert weights is None and "failed (RuntimeError: out of memory, once)" in why
+    assert model.weights("flaky") == happy and asked.count("flaky") == 2
 
 
 def test_broken_text_emotion_model_falls_back_to_the_voice(engine, refs, tmp_path):
@@ -574,9 +607,13 @@ def test_gpu_check_runs_in_reduced_form_on_the_cpu(engine, refs):
     from tests.gpu.check import run_check
 
     printed: list[str] = []
-    result = run_check(engine, refs["a"], batch_lines=1, log=printed.append)
+    result = run_check(engine, refs["a"], batch_lines=2, log=printed.append)
     assert result.device == "cpu" and result.dtype == "float32"
     assert result.exact and result.deterministic and result.oom_recovered
+    # Prepared (GPT batched ahead) and unprepared give the same tokens and samples on the CPU.
+    assert result.prepared is not None and (result.prepared.lines, result.prepared.rows) == (2, 2)
+    assert result.prepared.identical and result.prepared.alone_gpt > 0 and result.prepared.prepared_gpt > 0
+    assert any(p.startswith("prepared vs unprepared, first 2 lines: GPT tokens identical in 2/2 rows") for p in printed)
     assert result.stages.gpt > 0 and result.stages.second_stage > 0 and result.stages.vocoder > 0
     assert result.single_rtf > 0 and result.batch_rtf > 0
     s2 = result.second_stage  # line by line, then batched: within the tolerance measured below

@@ -89,6 +89,70 @@ def test_text_gets_its_language_token_and_splits_at_sentence_ends(engine):
         engine.check("……！？")
 
 
+def test_a_cluster_coordinator_checks_25_lines_with_the_vocabulary_alone(engine, tiny25, tmp_path):
+    """TextChecker on a 2.5 checkpoint: config.yaml and the tiktoken file, the engine's verdicts;
+    on the full checkpoint it has the engine's model_version (the fitted-audio cache key)."""
+    import shutil
+
+    from dubline.core.engines.indextts.checker import TextChecker
+    from dubline.core.engines.indextts.layout import TIKTOKEN_25, resolve_layout
+    from dubline.core.engines.indextts.options import IndexTTS2Options
+    from dubline.core.errors import EngineError, ModelMissingError
+
+    for name in ("config.yaml", TIKTOKEN_25):
+        shutil.copy(tiny25 / name, tmp_path / name)
+    checker = TextChecker.load(IndexTTS2Options(tmp_path))
+    assert isinstance(checker, Engine) and checker.version == "2.5"
+    for text in ("hello world", "我们明天再见。今天的天气很好！" * 4, "it costs 42 dollars"):
+        checker.check(text)
+        assert checker.tokenize(text) == engine.tokenize(text)
+    with pytest.raises(EngineError, match="nothing to say"):
+        checker.check("。！？...")
+    full = TextChecker.for_layout(resolve_layout(engine.options.model_dir), engine.options)
+    assert full.model_version == engine.model_version
+    assert full.capabilities.duration == engine.capabilities.duration
+    assert full.capabilities.emotion_modes == engine.capabilities.emotion_modes
+    (tmp_path / TIKTOKEN_25).unlink()
+    with pytest.raises(ModelMissingError, match=TIKTOKEN_25):
+        TextChecker.load(IndexTTS2Options(tmp_path))
+
+
+def test_gpu_check_runs_on_the_25_engine(engine, ref):
+    """tests/gpu on IndexTTS-2.5 in small: exact, deterministic, prepared == unprepared."""
+    from tests.gpu.check import run_check
+
+    printed: list[str] = []
+    result = run_check(engine, ref, batch_lines=2, log=printed.append)
+    assert result.exact and result.deterministic and result.oom_recovered
+    assert result.prepared is not None and result.prepared.identical and result.prepared.rows == 2
+    assert printed[0] == "IndexTTS-2.5 on cpu (CPU), dtype float32"
+
+
+def test_the_real_size_25_config_builds_every_network(tmp_path):
+    """What ``python -m tests.gpu --version 2.5`` builds at the released dimensions, made on
+    the meta device (shapes only, no memory): the config's sizes fit together."""
+    import torch
+    from omegaconf import OmegaConf
+
+    from dubline.core.engines.indextts.imports import require_indextts25
+    from tiny_indextts25 import REAL_TEXT_TOKENS, _config
+
+    require_indextts25()
+    from indextts25.codec.models import EnhancedCodec
+    from indextts25.gpt.model_v2 import UnifiedVoice
+    from indextts25.s2mel.modules.commons import MyModel
+
+    cfg = OmegaConf.create(_config(300, 250, real=True))
+    assert (cfg.gpt.model_dim, cfg.gpt.layers, cfg.gpt.heads, cfg.gpt.number_text_tokens) == (1280, 24, 20, REAL_TEXT_TOKENS)
+    with torch.device("meta"):
+        gpt = UnifiedVoice(**cfg.gpt)
+        codec = EnhancedCodec(**cfg.semantic_codec)
+        s2mel = MyModel(cfg.s2mel)
+    params = {name: sum(p.numel() for p in m.parameters()) / 1e6 for name, m in
+              (("gpt", gpt), ("codec", codec), ("s2mel", s2mel))}
+    assert params["gpt"] > 700 and params["s2mel"] > 90, params  # hundreds of millions, as released
+
+
 @pytest.mark.parametrize("where", ["dubline", "flat", "hub", "hub_env"])
 def test_every_layout_finds_the_25_files(tiny25, tmp_path, where):
     from dubline.core.engines.indextts.layout import resolve_layout

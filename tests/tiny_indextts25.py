@@ -9,7 +9,11 @@ vocabulary holds the 256 single bytes only (a valid byte-level BPE); the special
 (languages first) follow, as upstream numbers them. Seeded: the same directory every time.
 
 ``build(out)`` writes Dubline's documented layout; ``arrange(built, out, layout)`` makes
-the other layouts, as for 2.0.
+the other layouts, as for 2.0. ``build(out, real=True)`` gives random weights at the released
+model's dimensions instead (tests/gpu times it): 2.5 kept 2.0's GPT (24 layers x 1280, 20
+heads, 8192 codes), emotion conformer, DiT second stage (13 x 512), w2v-BERT and BigVGAN; its
+codec is EnhancedCodec at its own defaults and its text table covers the 60,509-token
+tiktoken vocabulary (58,836 ranks and 1,673 specials).
 
     python tests/tiny_indextts25.py OUT_DIR [dubline|flat|hub]
 """
@@ -27,6 +31,7 @@ MODEL_DIM = 64
 EMBEDDING_SCALE = 1e-6
 ATTENTION_GAIN = 10.0
 LOGIT_GAIN = 20.0
+REAL_TEXT_TOKENS = 60509  # the released vocabulary: its text embedding's real size
 TIKTOKEN = "multilingual_zh_ja_yue_char_del.tiktoken"
 MAIN_FILES = ("config.yaml", "gpt.pth", "s2mel.pth", "codec.pth", TIKTOKEN, "wav2vec2bert_stats.pt",
               "feat1.pt", "feat2.pt")
@@ -34,7 +39,7 @@ AUXILIARY = tuple(a for a in v2.AUXILIARY if a[2] != "amphion/MaskGCT")  # 2.5 h
 LAYOUTS = v2.LAYOUTS
 
 
-def _config(number_text_tokens: int, max_mel_tokens: int) -> str:
+def _config(number_text_tokens: int, max_mel_tokens: int, real: bool = False) -> str:
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.create(v2.CONFIG)
@@ -42,8 +47,15 @@ def _config(number_text_tokens: int, max_mel_tokens: int) -> str:
     for key in ("condition_type", "condition_module", "use_mel_codes_as_input", "mel_length_compression",
                 "train_solo_embeddings"):
         del cfg.gpt[key]
-    cfg.gpt.merge_with({"model_dim": MODEL_DIM, "max_mel_tokens": max_mel_tokens,
-                        "number_text_tokens": number_text_tokens})
+    if real:
+        cfg.gpt.merge_with(v2.REAL_GPT)
+        cfg.gpt.emo_condition_module.merge_with(v2.REAL_EMO_CONDITION)
+        cfg.semantic_codec.merge_with(v2.REAL_CODEC)
+        cfg.s2mel.merge_with(v2.REAL_S2MEL)
+        number_text_tokens = max(number_text_tokens, REAL_TEXT_TOKENS)
+    else:
+        cfg.gpt.model_dim = MODEL_DIM
+    cfg.gpt.merge_with({"max_mel_tokens": max_mel_tokens, "number_text_tokens": number_text_tokens})
     cfg.version = 2.5
     return OmegaConf.to_yaml(cfg)
 
@@ -59,8 +71,25 @@ def _vocabulary(path: Path) -> int:
     return int(get_encoding(path.name.removesuffix(".tiktoken"), model_dir=str(path.parent)).n_vocab)
 
 
-def build(out: Path, max_mel_tokens: int = MAX_MEL_TOKENS) -> Path:
-    """A random 2.5 checkpoint in Dubline's layout; every take has ``max_mel_tokens`` tokens."""
+def _steer(gpt) -> None:
+    """Only 2.5's codes reach the second stage, so the speaker and emotion (one conditioning
+    position) must steer them, as in a trained GPT. Random weights would let the text and code
+    embeddings drown that one position: they are shrunk below the layer norms' epsilon, and
+    attention is made loud enough to carry the conditioning to every step."""
+    import torch
+
+    with torch.no_grad():
+        for table in (gpt.text_embedding, gpt.mel_embedding, gpt.text_pos_embedding.emb, gpt.mel_pos_embedding.emb):
+            table.weight.mul_(EMBEDDING_SCALE)
+        for block in gpt.gpt.h:
+            block.attn.c_attn.weight[:, 2 * MODEL_DIM:].mul_(ATTENTION_GAIN)
+            block.attn.c_proj.weight.mul_(ATTENTION_GAIN)
+        gpt.mel_head.weight.mul_(LOGIT_GAIN)  # peaked: the conditioning, not the dice, picks the codes
+
+
+def build(out: Path, max_mel_tokens: int = MAX_MEL_TOKENS, real: bool = False) -> Path:
+    """A random 2.5 checkpoint in Dubline's layout, tiny or at the released model's dimensions;
+    every take has ``max_mel_tokens`` tokens."""
     import torch
     from omegaconf import OmegaConf
     from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertConfig, Wav2Vec2BertModel
@@ -79,23 +108,15 @@ def build(out: Path, max_mel_tokens: int = MAX_MEL_TOKENS) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(2525)
     n_vocab = _vocabulary(out / TIKTOKEN)
-    (out / "config.yaml").write_text(_config(n_vocab, max_mel_tokens))
+    (out / "config.yaml").write_text(_config(n_vocab, max_mel_tokens, real))
     cfg = OmegaConf.load(out / "config.yaml")
 
     gpt = UnifiedVoice(**cfg.gpt)
     with torch.no_grad():  # as 2.0's: no start or stop token, so every take has a known length
         gpt.mel_head.bias[cfg.gpt.stop_mel_token] = -100.0
         gpt.mel_head.bias[cfg.gpt.start_mel_token] = -100.0
-        # Only 2.5's codes reach the second stage, so the speaker and emotion (one conditioning
-        # position) must steer them, as in a trained GPT. Random weights would let the text
-        # and code embeddings drown that one position: they are shrunk below the layer norms'
-        # epsilon, and attention is made loud enough to carry the conditioning to every step.
-        for table in (gpt.text_embedding, gpt.mel_embedding, gpt.text_pos_embedding.emb, gpt.mel_pos_embedding.emb):
-            table.weight.mul_(EMBEDDING_SCALE)
-        for block in gpt.gpt.h:
-            block.attn.c_attn.weight[:, 2 * MODEL_DIM:].mul_(ATTENTION_GAIN)
-            block.attn.c_proj.weight.mul_(ATTENTION_GAIN)
-        gpt.mel_head.weight.mul_(LOGIT_GAIN)  # peaked: the conditioning, not the dice, picks the codes
+    if not real:  # at real size only the time is measured: the weights stay as drawn
+        _steer(gpt)
     torch.save(gpt.state_dict(), out / "gpt.pth")
     torch.save({"model": EnhancedCodec(**cfg.semantic_codec).state_dict()}, out / "codec.pth")
     s2mel = MyModel(cfg.s2mel)
@@ -104,15 +125,17 @@ def build(out: Path, max_mel_tokens: int = MAX_MEL_TOKENS) -> Path:
     torch.save({"mean": torch.zeros(1024), "var": torch.ones(1024)}, out / "wav2vec2bert_stats.pt")
     rows = sum(v2.EMO_NUM)
     torch.save(torch.randn(rows, 192), out / "feat1.pt")
-    torch.save(torch.randn(rows, MODEL_DIM) * 0.1, out / "feat2.pt")
+    torch.save(torch.randn(rows, cfg.gpt.model_dim) * 0.1, out / "feat2.pt")
 
-    Wav2Vec2BertModel(Wav2Vec2BertConfig(**v2.TINY_W2V)).save_pretrained(out / "w2v-bert-2.0")
+    Wav2Vec2BertModel(Wav2Vec2BertConfig(**(v2.REAL_W2V if real else v2.TINY_W2V))).save_pretrained(
+        out / "w2v-bert-2.0")
     SeamlessM4TFeatureExtractor().save_pretrained(out / "w2v-bert-2.0")
     (out / "campplus").mkdir(exist_ok=True)
     torch.save(CAMPPlus(feat_dim=80, embedding_size=192).state_dict(), out / "campplus/campplus_cn_common.bin")
     (out / "bigvgan").mkdir(exist_ok=True)
-    (out / "bigvgan/config.json").write_text(json.dumps(v2.BIGVGAN, indent=1))
-    torch.save({"generator": BigVGAN(AttrDict(v2.BIGVGAN)).state_dict()}, out / "bigvgan/bigvgan_generator.pt")
+    vocoder = dict(v2.BIGVGAN, **v2.REAL_BIGVGAN) if real else v2.BIGVGAN
+    (out / "bigvgan/config.json").write_text(json.dumps(vocoder, indent=1))
+    torch.save({"generator": BigVGAN(AttrDict(vocoder)).state_dict()}, out / "bigvgan/bigvgan_generator.pt")
     return out
 
 

@@ -1,15 +1,25 @@
 """One prepared IndexTTS2 GPU check, runnable in under 8 minutes.
 
-    python -m tests.gpu --model-dir ~/models/IndexTTS-2      # the user's real checkpoint
+    python -m tests.gpu --model-dir ~/models/IndexTTS-2      # the user's real checkpoint (2.0 or 2.5)
     python -m tests.gpu                                       # random weights, real dimensions
+    python -m tests.gpu --version 2.5                         # the same for IndexTTS-2.5
     python -m tests.gpu --quick --device cpu                  # reduced form, runs anywhere
 
 Without --model-dir a checkpoint with random weights at the released model's dimensions is
-built (tests/tiny_indextts2.py ``build(real=True)``); its GPT never stops early, so every
-take has a fixed token count. Prints device, dtype, load time, per-stage times (GPT, second
-stage, vocoder), RTF for one line and for a batched job, the job's second stage line by line
-against batched (s2_batch) with the largest sample difference between the two, peak GPU
-memory, whether every length is exact, determinism, and a forced out-of-memory recovery.
+built (tests/tiny_indextts2.py / tiny_indextts25.py ``build(real=True)``); its GPT never
+stops early, so every take has a fixed token count (``--tokens``; by default about 5 s of
+speech: 250 tokens for 2.0, 125 for 2.5's 25 tokens a second). Prints device, dtype, load
+time, per-stage times (GPT, second stage, vocoder), RTF for one line and for a batched job,
+the batched job against the same lines unprepared (the same GPT tokens, which PASS needs;
+the same audio bits, or the largest difference where the second stage is batched too; and
+the time each takes), peak GPU memory, whether every length is exact, determinism, and a
+forced out-of-memory recovery.
+Then the job's second stage line by line against batched (s2_batch) on fresh engines: its
+time each way and the largest sample difference between the two.
+
+Time on an H200 at real dimensions, by design: building the random checkpoint (~2 min of
+CPU), loading, two single lines, the 50-line job, ``--compare`` (8) of its lines again one
+by one (each a whole GPT run of its own), and the out-of-memory line.
 """
 from __future__ import annotations
 
@@ -56,6 +66,35 @@ class SecondStageBatch:
 
 
 @dataclass
+class PrepareComparison:
+    """The batched job's first ``lines`` lines against the same lines synthesized unprepared."""
+
+    lines: int
+    rows: int  # GPT rows (text segments) compared
+    same_tokens: int  # rows whose codes are identical
+    same_audio: int  # lines whose samples are identical
+    max_diff: float  # largest sample difference between a prepared line and the same line alone
+    prepared_seconds: float  # wall per line in the prepared job
+    alone_seconds: float  # wall per line unprepared
+    prepared_gpt: float  # GPT seconds per line, prepared (batched)
+    alone_gpt: float  # GPT seconds per line, one line at a time
+
+    @property
+    def same_gpt(self) -> bool:
+        """Every row's tokens as alone: what gpt_batch.py promises on every device."""
+        return self.same_tokens == self.rows
+
+    @property
+    def identical(self) -> bool:
+        """Tokens and samples: expected where the second stage renders one line at a time."""
+        return self.same_gpt and self.same_audio == self.lines
+
+    @property
+    def speedup(self) -> float:
+        return self.alone_seconds / self.prepared_seconds if self.prepared_seconds else 0.0
+
+
+@dataclass
 class CheckResult:
     device: str
     dtype: str
@@ -67,6 +106,7 @@ class CheckResult:
     deterministic: bool
     oom_recovered: bool
     peak_gib: float | None
+    prepared: PrepareComparison | None = None
     second_stage: SecondStageBatch | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -129,6 +169,25 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
         for h in hooks:
             h.remove()
     times.second_stage -= times.vocoder  # the render time includes the vocoder's
+
+
+@contextmanager
+def captured_rows(engine: Any, into: dict[tuple[Any, ...], list[int]]) -> Iterator[None]:
+    """Record the codes the GPT makes for each row, by (text ids, random stream seed)."""
+    model = engine.model
+    real: Callable[..., Any] = model.semantic_rows
+
+    def semantic_rows(rows: Any, *args: Any) -> Any:
+        made = real(rows, *args)
+        for row, tokens in zip(rows, made):
+            into[(row.ids, row.seed)] = tokens.codes.flatten().tolist()
+        return made
+
+    model.semantic_rows = semantic_rows
+    try:
+        yield
+    finally:
+        model.semantic_rows = real
 
 
 def forced_oom(engine: Any, voice: Any) -> bool:
@@ -220,8 +279,9 @@ def second_stage_on_off(engine: Any, requests: list[Any], log: Callable[[str], N
     return SecondStageBatch(size, off, on, off_wall, on_wall, rows, diff, exact)
 
 
-def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable[[str], None] = print) -> CheckResult:
-    """Every measurement on a loaded engine."""
+def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable[[str], None] = print,
+              compare: int = 8) -> CheckResult:
+    """Every measurement on a loaded engine; ``compare`` lines of the job are run again unprepared."""
     import torch
 
     from dubline.core.engines.base import DurationTarget, SynthesisControls, SynthesisRequest, Voice
@@ -230,7 +290,10 @@ def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable
     device = str(engine.model.device)
     cuda = device.startswith("cuda")
     dtype = "float16" if engine.model.fp16 else "float32"
-    log(f"device {device} ({torch.cuda.get_device_name(torch.device(device)) if cuda else 'CPU'}), dtype {dtype}")
+    if engine.model.fp16 and engine.model.version == "2.5":
+        dtype += " (GPT bfloat16, as upstream)"
+    log(f"IndexTTS-{engine.model.version} on {device} "
+        f"({torch.cuda.get_device_name(torch.device(device)) if cuda else 'CPU'}), dtype {dtype}")
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
     voice = Voice("gpu-check", "indextts2", "en", reference=reference)
@@ -262,43 +325,86 @@ def run_check(engine: Any, reference: Path, batch_lines: int = 50, log: Callable
 
     requests = [SynthesisRequest(LINES[i % len(LINES)] + f" {i}", voice, SynthesisControls(seed=i),
                                  DurationTarget(Fraction(2 + i % 3))) for i in range(batch_lines)]
-    t0 = time.perf_counter()
-    engine.prepare(requests)
-    made = 0.0
-    for r in requests:
-        assert r.target is not None
-        s = engine.synthesize(r.text, r.voice, r.controls, r.target)
-        natural = round(s.natural_seconds * SAMPLE_RATE / HOP)
-        want = round(r.target.speech_seconds * SAMPLE_RATE / HOP)
-        exact = exact and len(s.audio) == bounded_frames(natural, want, lo, hi) * HOP
-        made += len(s.audio) / s.sample_rate
-    _sync(device)
-    batch_wall = time.perf_counter() - t0
+
+    def job(prepare: bool, lines: list[SynthesisRequest], rows: dict[tuple[Any, ...], list[int]]
+            ) -> tuple[float, list[Any], StageTimes]:
+        """Wall seconds, audio of each line and stage times of ``lines`` as one job."""
+        nonlocal exact
+        times, audio = StageTimes(), []
+        with timed_stages(engine, times), captured_rows(engine, rows):
+            t0 = time.perf_counter()
+            if prepare:
+                engine.prepare(lines)
+            for r in lines:
+                assert r.target is not None
+                s = engine.synthesize(r.text, r.voice, r.controls, r.target)
+                natural = round(s.natural_seconds * SAMPLE_RATE / HOP)
+                want = round(r.target.speech_seconds * SAMPLE_RATE / HOP)
+                exact = exact and len(s.audio) == bounded_frames(natural, want, lo, hi) * HOP
+                audio.append(s.audio)
+            _sync(device)
+            wall = time.perf_counter() - t0
+        return wall, audio, times
+
+    engine.forget_lines()
+    batched_rows: dict[tuple[Any, ...], list[int]] = {}
+    batch_wall, batched, batch_times = job(True, requests, batched_rows)
+    made = sum(len(a) for a in batched) / SAMPLE_RATE
     batch = batch_wall / made
-    log(f"{batch_lines}-line job: {made:.1f} s audio in {batch_wall:.1f} s, RTF {batch:.3f}")
+    log(f"{batch_lines}-line job: {made:.1f} s audio in {batch_wall:.1f} s, RTF {batch:.3f} "
+        f"(GPT {batch_times.gpt:.1f} s, second stage {batch_times.second_stage:.1f} s, "
+        f"vocoder {batch_times.vocoder:.1f} s)")
+
+    # The same lines unprepared: each line's GPT alone, nothing cached from the job above.
+    n = max(0, min(compare, batch_lines))
+    prepared = None
+    if n:
+        engine.forget_lines()
+        alone_rows: dict[tuple[Any, ...], list[int]] = {}
+        alone_wall, alone, alone_times = job(False, requests[:n], alone_rows)
+        prepared = PrepareComparison(
+            lines=n, rows=len(alone_rows), same_tokens=sum(batched_rows.get(k) == v for k, v in alone_rows.items()),
+            same_audio=sum(len(a) == len(b) and bool((a == b).all()) for a, b in zip(batched, alone)),
+            max_diff=max(float(abs(a - b).max()) if len(a) == len(b) else float("inf")
+                         for a, b in zip(batched, alone)),
+            prepared_seconds=batch_wall / batch_lines, alone_seconds=alone_wall / n,
+            prepared_gpt=batch_times.gpt / batch_lines, alone_gpt=alone_times.gpt / n)
+        log(f"prepared vs unprepared, first {n} lines: GPT tokens identical in {prepared.same_tokens}/"
+            f"{prepared.rows} rows, audio identical in {prepared.same_audio}/{n} lines (largest difference "
+            f"{prepared.max_diff:.2e}); per line "
+            f"{prepared.prepared_seconds:.2f} s prepared vs {prepared.alone_seconds:.2f} s alone "
+            f"({prepared.speedup:.2f}x; GPT {prepared.prepared_gpt:.2f} s vs {prepared.alone_gpt:.2f} s)")
     second = second_stage_on_off(engine, requests, log)
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if cuda else None
     recovered = forced_oom(engine, voice)
     log(f"exact lengths: {exact}; deterministic: {deterministic}; out-of-memory recovered: {recovered}; "
         f"peak GPU memory: {'n/a' if peak is None else f'{peak:.2f} GiB'}")
     return CheckResult(device, dtype, single, batch, batch_lines, stages, exact and second.exact, deterministic,
-                       recovered, peak, second)
+                       recovered, peak, prepared, second_stage=second)
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.gpu", description=__doc__.splitlines()[0])
-    ap.add_argument("--model-dir", type=Path, help="IndexTTS-2 checkpoint (default: random weights, real dims)")
+    ap.add_argument("--model-dir", type=Path,
+                    help="IndexTTS-2 or IndexTTS-2.5 checkpoint (default: random weights, real dims)")
+    ap.add_argument("--version", choices=("2.0", "2.5"), default="2.0",
+                    help="which model the random weights are built as (a --model-dir's config.yaml decides)")
     ap.add_argument("--reference", type=Path, help="voice clip (default: a synthetic 8 s clip)")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--no-fp16", action="store_true")
     ap.add_argument("--lines", type=int, default=50, help="lines in the batched job")
-    ap.add_argument("--tokens", type=int, default=250, help="fixed GPT tokens per take with random weights")
+    ap.add_argument("--tokens", type=int,
+                    help="fixed GPT tokens per take with random weights (default: 250 for 2.0, 125 for 2.5: ~5 s)")
+    ap.add_argument("--compare", type=int, default=8,
+                    help="lines of the batched job run again unprepared, to compare tokens, audio and time")
     ap.add_argument("--quick", action="store_true", help="tiny random weights, 3 lines: a smoke test anywhere")
     a = ap.parse_args(argv)
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tiny_indextts2 import build, speechlike
+    import tiny_indextts2
+    import tiny_indextts25
+    from tiny_indextts2 import speechlike
 
     from dubline.core.engines.indextts import IndexTTS2Options
     from dubline.core.engines.indextts.engine import IndexTTS2Engine
@@ -307,16 +413,20 @@ def main(argv: list[str]) -> int:
     model_dir = a.model_dir
     if model_dir is None:
         t0 = time.perf_counter()
-        model_dir = build(tmp / "random", real=not a.quick, max_mel_tokens=20 if a.quick else a.tokens)
-        print(f"random weights at {'tiny' if a.quick else 'real'} dimensions in {model_dir} "
-              f"({time.perf_counter() - t0:.0f} s to build); timings are real, audio is noise")
+        per_second = 50 if a.version == "2.0" else 25  # GPT tokens a second of speech
+        tokens = a.tokens or (per_second * 2 // 5 if a.quick else per_second * 5)
+        builder = tiny_indextts2.build if a.version == "2.0" else tiny_indextts25.build
+        model_dir = builder(tmp / "random", real=not a.quick, max_mel_tokens=tokens)
+        print(f"IndexTTS-{a.version} random weights at {'tiny' if a.quick else 'real'} dimensions in {model_dir}, "
+              f"{tokens} tokens a take ({time.perf_counter() - t0:.0f} s to build); timings are real, audio is noise")
     reference = a.reference or speechlike(tmp / "ref.wav", 120, 8.0, 0)
     options = IndexTTS2Options(model_dir, device=a.device, fp16=False if a.no_fp16 else None,
                                **({"diffusion_steps": 3, "num_beams": 1} if a.quick else {}))
     t0 = time.perf_counter()
     engine = IndexTTS2Engine.load(options)
     print(f"load: {time.perf_counter() - t0:.1f} s; notes: {engine.notes or 'none'}")
-    result = run_check(engine, reference, 3 if a.quick else a.lines)
+    result = run_check(engine, reference, 3 if a.quick else a.lines, compare=a.compare)
     ok = result.exact and result.deterministic and result.oom_recovered
+    ok = ok and (result.prepared is None or result.prepared.same_gpt)  # audio: see its difference
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

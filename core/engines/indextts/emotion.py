@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,18 +151,29 @@ def parse_emotion_answer(answer: str, text: str) -> tuple[float, ...] | None:
     return weights
 
 
+Verdict = tuple[tuple[float, ...] | None, str | None]  # weights, or None and why
+
+
 class TextEmotionModel:
-    """The checkpoint's Qwen emotion classifier, loaded on first use on the model's device."""
+    """The checkpoint's Qwen emotion classifier, loaded on first use on the model's device.
+
+    Its answers are remembered per description (greedy decoding: the same text, the same
+    answer), up to ``remembered`` of them: a line asks it when its GPT is prepared and again
+    when its tokens come back from disk, and a scene's lines often share one description.
+    """
 
     PROMPT = "文本情感分类"
 
-    def __init__(self, path: Path, device: str, fp16: bool):
+    def __init__(self, path: Path, device: str, fp16: bool, remembered: int = 1024):
         self.path = path
         self.device = device
         self.fp16 = fp16
+        self.remembered = remembered
         self._loaded: tuple[Any, Any] | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._answers: OrderedDict[str, Verdict] = OrderedDict()
+        self._answers_lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any]:
         import torch
@@ -190,10 +202,18 @@ class TextEmotionModel:
         decoded: str = tok.decode(out[0][len(inputs.input_ids[0]):].tolist(), skip_special_tokens=True)
         return decoded.split("</think>")[-1].strip()
 
-    def weights(self, text: str) -> tuple[tuple[float, ...] | None, str | None]:
-        """Weights for ``text``, or None and why (load failed, nonsense answer)."""
+    def weights(self, text: str) -> Verdict:
+        """Weights for ``text``, or None and why (load failed, nonsense answer).
+
+        An answer (or a nonsense one) is remembered; a run that raised is not, so a passing
+        failure (out of memory) is asked again next time.
+        """
         if self._error is not None:
             return None, self._error
+        with self._answers_lock:
+            if text in self._answers:
+                self._answers.move_to_end(text)
+                return self._answers[text]
         try:
             answer = self.answer(text)
         except Exception as e:  # a broken optional model must not fail the line
@@ -202,6 +222,10 @@ class TextEmotionModel:
                 return None, self._error
             return None, f"the emotion text model failed ({type(e).__name__}: {e})"
         weights = parse_emotion_answer(answer, text)
-        if weights is None:
-            return None, f"the emotion text model answered no emotion ({answer[:60]!r})"
-        return weights, None
+        verdict: Verdict = (weights, None) if weights is not None else (
+            None, f"the emotion text model answered no emotion ({answer[:60]!r})")
+        with self._answers_lock:
+            self._answers[text] = verdict
+            while len(self._answers) > self.remembered:
+                self._answers.popitem(last=False)
+        return verdict

@@ -107,7 +107,7 @@ class IndexTTS2Engine:
         self.options = options
         self.notes = notes + list(model.notes)  # load-time warnings, repeated on each line
         fingerprint = model.layout.fingerprint()
-        self.model_version = f"indextts2-{model.version}-{fingerprint}"
+        self.model_version = model.layout.model_version()  # the coordinator's TextChecker has it too
         self.cache = ConditioningCache(options.cache_dir, f"indextts2-{fingerprint}")
         self.semantic_cache = ConditioningCache(options.cache_dir, f"indextts2-{fingerprint}")  # GPT tokens
         self.emotion_defaults = EmotionDefaults(options.default_intensity, options.text_intensity,

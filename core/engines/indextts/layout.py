@@ -112,6 +112,10 @@ class IndexTTSLayout:
             h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
         return h.hexdigest()[:16]
 
+    def model_version(self) -> str:
+        """The engine's ``model_version`` for these files (part of every fitted line's cache key)."""
+        return f"indextts2-{self.version}-{self.fingerprint()}"
+
 
 def hub_caches(root: Path, environ: dict[str, str] | None = None) -> list[Path]:
     """Folders that may hold ``models--org--name`` entries, most local first."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...text.script import has_han
 from .imports import require_indextts25
-from .model import Tokenized
+from .tokenizer import Tokenized
 from .text import PlainNormalizer
 
 # Where a segment may end (upstream's split_text_by_tokens), then between words.

@@ -129,8 +129,7 @@ def session(path: Path) -> Any:
     import onnxruntime as ort
 
     optimised = path.with_name(f"{path.stem}.ort-{ort.__version__}-{_cpu_tag()}.onnx")
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
+    opts = _options(ort)
     providers = ["CPUExecutionProvider"]
     if optimised.is_file():
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -138,8 +137,7 @@ def session(path: Path) -> Any:
             return ort.InferenceSession(str(optimised), opts, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for a bad file
             log.warning("rebuilding optimised copy %s: %s", optimised, e)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
+        opts = _options(ort)
     try:
         with atomic_path(optimised, suffix=".onnx") as tmp:
             opts.optimized_model_filepath = str(tmp)
@@ -149,6 +147,21 @@ def session(path: Path) -> Any:
         opts.optimized_model_filepath = ""
         created = ort.InferenceSession(str(path), opts, providers=providers)
     return created
+
+
+def _options(ort: Any) -> Any:
+    """Session options: quiet, no spinning threads, no memory arena.
+
+    onnxruntime's pool threads spin between runs, burning a core the writer, the next line
+    or the user's editor wants; the arena keeps its largest request for good and grows in
+    powers of two. Both off, the samples are the same, a line costs less CPU and a long
+    job's memory stays flat (python -m tests.bench.piper_session measures it).
+    """
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.enable_cpu_mem_arena = False
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
 
 
 def _cpu_tag() -> str:

@@ -27,7 +27,7 @@ from .engines.base import (
     Capabilities, DurationTarget, Engine, FactorRange, Synthesis, SynthesisControls, SynthesisRequest, Voice,
 )
 from .errors import FitError, InputError
-from .stretch import stretch_resampled
+from .stretch import stretch_to
 
 
 PACINGS = ("auto", "native", "stretch")
@@ -174,7 +174,6 @@ def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synth
     audio = resample(synthesis.audio, synthesis.sample_rate, sample_rate)
     first, end = speech_span(synthesis, audio, sample_rate, policy)
     speech = audio[first:end]
-    own_rate = _native_speech(synthesis, first, end, sample_rate)  # what a stretch reads
     if len(speech) == 0:
         raise FitError(f"engine '{engine_name}' produced only silence for {text!r}")
     # Natural speech length: the engine's alignment knows it even for a forced take; an
@@ -200,8 +199,7 @@ def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synth
     limit = _stretch_limit(capabilities, policy, target_samples / n) if synthesis.factor == 1.0 else None
     method = "native" if synthesis.method == "native" and limit is None else "natural"
     if not -tolerance <= budget - len(speech) <= slack:
-        speech = _bounded_stretch(speech, own_rate, synthesis.sample_rate, budget, sample_rate,
-                                  limit or policy.max_stretch)
+        speech = _bounded_stretch(speech, budget, sample_rate, limit or policy.max_stretch)
         method = "native+stretch" if method == "native" else "stretch"
 
     flag = None
@@ -210,7 +208,7 @@ def fit_synthesis(engine_name: str, capabilities: Capabilities, text: str, synth
         warnings.append(f"too long: needs factor {factor:.2f}, limit {lo / policy.max_stretch:.2f}"
                         + ("; squeezed to fit" if policy.squeeze else "; cut at the slot end"))
         if policy.squeeze:
-            speech = stretch_resampled(own_rate, synthesis.sample_rate, sample_rate, budget)
+            speech = stretch_to(speech, sample_rate, budget)
             method += "+squeeze"
     elif len(speech) < budget - tolerance and method != "natural":
         hi = (native[1] if native else 1.0) * policy.max_stretch
@@ -246,21 +244,11 @@ def _stretch_limit(capabilities: Capabilities, policy: FitPolicy, asked: float) 
     return max(policy.max_stretch, asked, 1 / asked) * 1.001
 
 
-def _native_speech(synthesis: Synthesis, first: int, end: int, sample_rate: int) -> np.ndarray:
-    """The take's speech at the engine's own rate: ``[first, end)`` at ``sample_rate`` mapped back."""
-    if synthesis.speech is not None:
-        return synthesis.audio[synthesis.speech[0]:synthesis.speech[1]]
-    back = [round(Fraction(i * synthesis.sample_rate, sample_rate)) for i in (first, end)]
-    return synthesis.audio[back[0]:back[1]]
-
-
-def _bounded_stretch(speech: np.ndarray, native: np.ndarray, native_rate: int, budget: int, sample_rate: int,
-                     limit: float) -> np.ndarray:
-    """``speech`` (``native`` at the output rate) stretched toward ``budget`` samples but no
-    further than ``limit`` either way."""
+def _bounded_stretch(speech: np.ndarray, budget: int, sample_rate: int, limit: float) -> np.ndarray:
+    """Stretch toward ``budget`` but no further than ``limit`` either way."""
     ratio = budget / len(speech)
     ratio = min(max(ratio, 1 / limit), limit)
-    return stretch_resampled(native, native_rate, sample_rate, max(1, round(len(speech) * ratio)))
+    return stretch_to(speech, sample_rate, max(1, round(len(speech) * ratio)))
 
 
 def place(speech: np.ndarray, length: int, sample_rate: int, fade_seconds: float) -> np.ndarray:

@@ -238,9 +238,10 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 
 # Lines fitted ahead of the one being written (worker threads). One: the writer overlaps
 # the next line's synthesis, and the Piper voice's own runs already use both cores. Two
-# lines side by side held outputs and events the same, but two runs' buffers at once took
-# a 300-line job's peak memory to 627 MB where one line ahead peaks at 519 MB (onnxruntime
-# arena off either way); tests/bench/speed_table.py measures peak memory.
+# (the Piper voice runs one line's model while the other thread stretches the line before)
+# held outputs and events the same and cut 100 English lines' wall time from 1.41x to
+# 1.26x the limit's, but raised CPU time from 1.25x to 1.36x (three busy threads on two
+# cores) and peak memory from 473 to 540 MB; tests/bench/speed_table.py measures them.
 LOOK_AHEAD = 1
 
 

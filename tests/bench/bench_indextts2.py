@@ -103,14 +103,32 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def batched_vs_unbatched(engine: Any, voice: Any, lines: list[Any], rate: int, cuda: bool) -> None:
-    """The same job with the GPT batched by ``prepare`` (as ``dub`` does) and with it off."""
-    import numpy as np
+def timed_job(engine: Any, voice: Any, lines: list[Any], rate: int, cuda: bool) -> tuple[float, float, Any, list[Any]]:
+    """One ``dub`` of ``lines`` with ``engine`` alone: CPU and wall seconds, its report and
+    the stems as 16-bit samples."""
     import soundfile as sf
     import torch
 
     from dubline.core.catalog import Catalog
     from dubline.core.render import DubOptions, JobDone, dub
+
+    catalog = Catalog()
+    catalog.register_engine("indextts2", lambda: engine)
+    catalog.add(voice)
+    with tempfile.TemporaryDirectory() as out:
+        cpu, wall = time.process_time(), time.perf_counter()
+        report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice=voice.name), catalog)
+                      if isinstance(e, JobDone))
+        if cuda:
+            torch.cuda.synchronize()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        stems = [sf.read(str(r.file), dtype="int16")[0] for r in report.lines]
+    return cpu, wall, report, stems
+
+
+def batched_vs_unbatched(engine: Any, voice: Any, lines: list[Any], rate: int, cuda: bool) -> None:
+    """The same job with the GPT batched by ``prepare`` (as ``dub`` does) and with it off."""
+    import numpy as np
 
     rows = {}
     for mode in ("unbatched", "batched"):
@@ -125,17 +143,7 @@ def batched_vs_unbatched(engine: Any, voice: Any, lines: list[Any], rate: int, c
             return real(*args, **kwargs)
 
         engine.model.gpt.inference_speech = counted
-        catalog = Catalog()
-        catalog.register_engine("indextts2", lambda e=fresh: e)
-        catalog.add(voice)
-        with tempfile.TemporaryDirectory() as out:
-            cpu, wall = time.process_time(), time.perf_counter()
-            report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice=voice.name), catalog)
-                          if isinstance(e, JobDone))
-            if cuda:
-                torch.cuda.synchronize()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            stems = [sf.read(str(r.file), dtype="int16")[0] for r in report.lines]
+        cpu, wall, report, stems = timed_job(fresh, voice, lines, rate, cuda)
         del engine.model.gpt.inference_speech
         rows[mode] = (len(calls), cpu, wall, stems)
     (n0, cpu0, wall0, stems0), (n1, cpu1, wall1, stems1) = rows["unbatched"], rows["batched"]
@@ -154,11 +162,6 @@ def second_stage_batched_vs_not(engine: Any, voice: Any, lines: list[Any], rate:
     """The same job (GPT batched in both) with the second stage line by line, then ``batch``
     rows of the voice at once: second-stage calls per line, CPU and wall time, stem lengths."""
     import numpy as np
-    import soundfile as sf
-    import torch
-
-    from dubline.core.catalog import Catalog
-    from dubline.core.render import DubOptions, JobDone, dub
 
     rows = {}
     model = engine.model
@@ -168,20 +171,11 @@ def second_stage_batched_vs_not(engine: Any, voice: Any, lines: list[Any], rate:
         real_rows, real_render = model.render_rows, model.render
         model.render_rows = lambda r, *a: calls.append(len(r)) or real_rows(r, *a)
         model.render = lambda tok, n, *a: calls.append(1) or real_render(tok, n, *a)
-        catalog = Catalog()
-        catalog.register_engine("indextts2", lambda e=fresh: e)
-        catalog.add(voice)
         try:
-            with tempfile.TemporaryDirectory() as out:
-                cpu, wall = time.process_time(), time.perf_counter()
-                report = next(e.report for e in dub(lines, DubOptions(Path(out), rate, voice=voice.name), catalog)
-                              if isinstance(e, JobDone))
-                if cuda:
-                    torch.cuda.synchronize()
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                stems = [sf.read(str(r.file), dtype="int16")[0].astype(np.int32) for r in report.lines]
-                exact = all(len(st) == r.end_sample - r.start_sample for st, r in zip(stems, report.lines))
-                methods = [r.method for r in report.lines]
+            cpu, wall, report, stems = timed_job(fresh, voice, lines, rate, cuda)
+            stems = [st.astype(np.int32) for st in stems]
+            exact = all(len(st) == r.end_sample - r.start_sample for st, r in zip(stems, report.lines))
+            methods = [r.method for r in report.lines]
         finally:
             del model.render_rows, model.render
         rows[size] = (calls, cpu, wall, stems, exact)

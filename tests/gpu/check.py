@@ -128,29 +128,18 @@ def timed_stages(engine: Any, times: StageTimes) -> Iterator[None]:
     real_rows: Callable[..., Any] = model.render_rows
     started: list[float] = []
 
-    def gpt(*args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return real_gpt(*args)
-        finally:
-            _sync(device)
-            times.gpt += time.perf_counter() - t0
+    def timed(real: Callable[..., Any], stage: str) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return real(*args)
+            finally:
+                _sync(device)
+                setattr(times, stage, getattr(times, stage) + time.perf_counter() - t0)
+        return call
 
-    def render(*args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return real_render(*args)
-        finally:
-            _sync(device)
-            times.second_stage += time.perf_counter() - t0
-
-    def render_rows(*args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return real_rows(*args)
-        finally:
-            _sync(device)
-            times.second_stage += time.perf_counter() - t0
+    gpt, render, render_rows = timed(real_gpt, "gpt"), timed(real_render, "second_stage"), \
+        timed(real_rows, "second_stage")
 
     def before(*_: Any) -> None:
         _sync(device)

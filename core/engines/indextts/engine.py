@@ -192,18 +192,24 @@ class IndexTTS2Engine:
 
     def _job_ahead(self, request: SynthesisRequest) -> semantic.LineJob | None:
         """The job of a line whose tokens are neither in memory nor on disk yet, else None."""
-        if request.voice.reference is None:
-            return None
-        reference = Path(request.voice.reference)
         try:
-            plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
-                                self.emotion_defaults)
-            loaded = self._reference(reference)
-            key = (request.text, loaded[1], request.controls.seed, plan)
-            job = None if key in self._lines else self._job(key, reference, loaded, plan)
+            found = self._request_key(request)
+            job = None if found is None or found[0] in self._lines else self._job(*found)
         except DublineError:
             return None
         return None if job is None or self.semantic_cache.contains("semantic", job.gpt_key) else job
+
+    def _request_key(self, request: SynthesisRequest
+                     ) -> tuple[tuple[Any, ...], Path, tuple[ReferenceAudio, str], EmotionPlan] | None:
+        """The line's key (as ``_semantic`` makes it), reference, loaded audio and emotion plan;
+        None for a voice without a reference."""
+        if request.voice.reference is None:
+            return None
+        reference = Path(request.voice.reference)
+        plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
+                            self.emotion_defaults)
+        loaded = self._reference(reference)
+        return (request.text, loaded[1], request.controls.seed, plan), reference, loaded, plan
 
     def _generate_ahead(self, jobs: list[semantic.LineJob]) -> None:
         failed: BaseException | None = None
@@ -223,17 +229,13 @@ class IndexTTS2Engine:
 
     def _line_ahead(self, request: SynthesisRequest) -> _Line | None:
         """The line's tokens if they are known (memory or disk), else None: never runs the GPT."""
-        if request.voice.reference is None:
-            return None
-        reference = Path(request.voice.reference)
         try:
-            plan = plan_emotion(request.controls.emotion, self.model.text_emotion is not None, request.text,
-                                self.emotion_defaults)
-            loaded = self._reference(reference)
-            key = (request.text, loaded[1], request.controls.seed, plan)
-            if key in self._lines:
-                return self._lines[key]
-            job = self._job(key, reference, loaded, plan)
+            found = self._request_key(request)
+            if found is None:
+                return None
+            if found[0] in self._lines:
+                return self._lines[found[0]]
+            job = self._job(*found)
             if not self.semantic_cache.contains("semantic", job.gpt_key):
                 return None
             return self._keep(job, self.semantic_cache.get("semantic", job.gpt_key, _given_none, self.model.device))

@@ -118,8 +118,9 @@ ID_MEMORY = 4096  # texts whose phoneme ids are remembered (a few hundred bytes 
 
 class PiperEngine:
     """Piper voice with duration control. Thread-safe: the phonemizer (espeak-ng, one global
-    state) is serialised by a lock; the model runs are not (an onnxruntime session runs
-    calls from several threads at once), so two lines can share the cores."""
+    state) is serialised by a lock, and so is the full model's run: onnxruntime already
+    spreads one run over the cores, and two at once only doubled the memory they hold. A
+    second thread's gain is the rest of a line (stretching, writing) beside the next run."""
 
     name = "piper"
 
@@ -133,6 +134,7 @@ class PiperEngine:
         self.model_version = model_version
         self._phonemizer = EspeakPhonemizer()
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one full-model run at a time (see the class docstring)
         self._ids: dict[str, tuple[int, ...]] = {}  # text -> phoneme ids, oldest first
         # Ids that are never voiced: BOS/EOS/pad, word gaps and punctuation.
         silent = ("^", "$", "_", " ", *".,;:!?")
@@ -256,7 +258,8 @@ class PiperEngine:
             (1, self._graphs.flow_channels, frames)).astype(np.float32)
         feeds = self._feeds(ids, length_scale, dp_noise)
         feeds[self._graphs.flow_noise] = flow_noise
-        out = self._full.run(None, feeds)[0]
+        with self._run_lock:
+            out = self._full.run(None, feeds)[0]
         audio = np.asarray(out, dtype=np.float32).reshape(-1)
         if len(audio) != frames * cfg.hop_length:
             log.warning("piper produced %d samples, expected %d", len(audio), frames * cfg.hop_length)

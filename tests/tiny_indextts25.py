@@ -10,7 +10,9 @@ vocabulary holds the 256 single bytes only (a valid byte-level BPE); the special
 
 ``build(out)`` writes Dubline's documented layout; ``arrange(built, out, layout)`` makes
 the other layouts, as for 2.0. ``build(out, real=True)`` gives random weights at the released
-model's dimensions instead (tests/gpu times it): 2.5 kept 2.0's GPT (24 layers x 1280, 20
+model's dimensions instead (tests/gpu times it). Assumed, not documented: no official 2.5
+config.yaml was at hand, so these sizes follow a third-party description of the release:
+2.5 kept 2.0's GPT (24 layers x 1280, 20
 heads, 8192 codes), emotion conformer, DiT second stage (13 x 512), w2v-BERT and BigVGAN; its
 codec is EnhancedCodec at its own defaults and its text table covers the 60,509-token
 tiktoken vocabulary (58,836 ranks and 1,673 specials).

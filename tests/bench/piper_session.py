@@ -24,8 +24,6 @@ VARIANTS = {
 
 def _engine(settings: dict):
     """A Piper engine whose sessions take ``settings`` instead of Dubline's own options."""
-    import onnxruntime as ort
-
     from dubline.core.catalog import Catalog
     from dubline.core.engines.piper import graph
 
@@ -44,7 +42,6 @@ def _engine(settings: dict):
         return catalog.engine("piper"), catalog.voice("en-joe")
     finally:
         graph._options = saved
-        del ort
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -241,7 +241,8 @@ Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio
 # (the Piper voice runs one line's model while the other thread stretches the line before)
 # held outputs and events the same and cut 100 English lines' wall time from 1.41x to
 # 1.26x the limit's, but raised CPU time from 1.25x to 1.36x (three busy threads on two
-# cores) and peak memory from 473 to 540 MB; tests/bench/speed_table.py measures them.
+# cores) and peak memory from 473 to 540 MB (onnxruntime's arena off in both runs);
+# tests/bench/speed_table.py measures them.
 LOOK_AHEAD = 1
 
 

@@ -17,8 +17,8 @@ import numpy as np
 VARIANTS = {
     "defaults": {},
     "no arena": {"enable_cpu_mem_arena": False},
-    "no spinning": {"allow_spinning": False},
-    "neither (Dubline)": {"enable_cpu_mem_arena": False, "allow_spinning": False},
+    "no spinning (Dubline)": {"allow_spinning": False},
+    "neither": {"enable_cpu_mem_arena": False, "allow_spinning": False},
 }
 
 

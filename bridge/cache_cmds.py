@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from dubline.core.cache import default_audio_cache
-from dubline.core.cache_prune import format_size, parse_age, parse_size, prune, usage
 from dubline.core.errors import InputError
 from dubline.bridge.usage import UsageError
 
@@ -19,11 +18,15 @@ def _folder(args: argparse.Namespace) -> Path:
 
 
 def cmd_cache_info(args: argparse.Namespace) -> int:
+    from dubline.core.cache_prune import usage
+
     print(usage(_folder(args)).summary())
     return 0
 
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:
+    from dubline.core.cache_prune import format_size, parse_age, parse_size, prune
+
     if args.older_than is None and args.max_size is None:
         raise UsageError("cache prune needs --older-than AGE (e.g. 30d) or --max-size SIZE (e.g. 2G), or both")
     try:

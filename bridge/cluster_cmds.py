@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,9 +20,11 @@ else:  # Python 3.10
     import tomli as tomllib
 
 from dubline.core.catalog_options import catalog_factory
-from dubline.core.cluster import ClusterFitter, ClusterOptions
 from dubline.core.errors import InputError
 from dubline.core.render import DubOptions
+
+if TYPE_CHECKING:  # the cluster's module loads when --cluster is given
+    from dubline.core.cluster import ClusterFitter, ClusterOptions
 
 
 def add_cluster_options(p: argparse.ArgumentParser) -> None:
@@ -34,6 +37,8 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
 
 
 def cluster_options(args: argparse.Namespace) -> ClusterOptions:
+    from dubline.core.cluster import ClusterOptions
+
     gpu = bool(getattr(args, "model_dir", None)) and getattr(args, "device", "cpu") != "cpu"
     return ClusterOptions(address=args.cluster, actors=args.cluster_workers,
                           gpus_per_actor=1.0 if gpu else 0.0)
@@ -46,6 +51,7 @@ def cluster_session(args: argparse.Namespace) -> Iterator[ClusterFitter | None]:
         yield None
         return
     from dubline.bridge.cli import catalog_options
+    from dubline.core.cluster import ClusterFitter
 
     with ClusterFitter(cluster_options(args), catalog_factory(catalog_options(args))) as fitter:
         yield fitter

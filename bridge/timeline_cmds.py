@@ -6,14 +6,13 @@ import argparse
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dubline.core.cache import default_audio_cache
-from dubline.core.conform import conform_pass, previous_stems
 from dubline.core.deliver import ENCODINGS, DeliveryOptions, deliver
 from dubline.core.errors import InputError
 from dubline.core.loudness import LoudnessOptions
 from dubline.core.mux import MODES, MuxOptions, mux
-from dubline.core.otio_read import OtioReadOptions, load_timeline, lines_from_timeline
 from dubline.core.otio_write import FORMATS, PlacedStem, check_formats, dub_timeline, write_timeline
 from dubline.core.outputs import OutputRun
 from dubline.core.render import DubOptions
@@ -21,6 +20,9 @@ from dubline.core.report import DubReport
 from dubline.core.timebase import FrameRate
 from dubline.core.timeline_info import TimelineInfo
 from dubline.bridge.usage import DELIVERY_NAMES, SUBTITLE_SUFFIXES, check_rendering, format_list
+
+if TYPE_CHECKING:
+    from dubline.core.otio_read import OtioReadOptions
 
 log = logging.getLogger("dubline")
 
@@ -149,13 +151,17 @@ def tell(exports: Exports | None) -> None:
 
 
 def _read_options(args) -> OtioReadOptions:
+    from dubline.core.otio_read import OtioReadOptions
+
     return OtioReadOptions(track=args.track, markers=args.markers,
                            rate=FrameRate.parse(args.fps) if args.fps else None,
                            sample_rate=args.sample_rate)
 
 
 def cmd_otio(args: argparse.Namespace) -> int:
+    # Timeline reading loads only for the commands that read one (a quicker `dubline srt`).
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
+    from dubline.core.otio_read import lines_from_timeline, load_timeline
 
     read = _read_options(args)
     timeline = load_timeline(args.file, read.rate)
@@ -184,6 +190,7 @@ class ConformInput:
 
 def read_conform_input(path: Path, args: argparse.Namespace) -> ConformInput:
     """Lines from any input Dubline reads: a subtitle file or a timeline."""
+    from dubline.core.otio_read import lines_from_timeline, load_timeline
     from dubline.core.sniff import require_text
     from dubline.core.snap import snap_to_frames
     from dubline.core.subtitles import SubtitleOptions, read_subtitles
@@ -206,6 +213,7 @@ def read_conform_input(path: Path, args: argparse.Namespace) -> ConformInput:
 
 def cmd_conform(args: argparse.Namespace) -> int:
     from dubline.bridge.cli import dub_catalog, dub_options, run_dub
+    from dubline.core.conform import conform_pass, previous_stems
 
     subtitles_only = Path(args.new).suffix.lower() in SUBTITLE_SUFFIXES
     if args.timeline is None:  # timelines of a timeline; none of subtitles unless asked (needs --fps)

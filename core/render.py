@@ -13,13 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audio import peak_safe
 from .bwf import BextInfo, bwf_bytes
 from .cache import DubCache
 from .catalog import AUTO, Catalog
-from .cluster import ClusterFitter as Fitter
 from .engines.base import SynthesisControls, Voice
 from .errors import DiskFullError, DublineError, InputError, Problem
 from .files import atomic_path, file_sha256
@@ -29,6 +28,9 @@ from .outputs import OutputRun
 from .report import DubReport, LineResult, write_report
 from .timeline_info import TimelineInfo
 from .track import write_track
+
+if TYPE_CHECKING:  # the cluster's module loads with --cluster only
+    from .cluster import ClusterFitter as Fitter
 
 log = logging.getLogger(__name__)
 PREPARE_AHEAD = 32  # upcoming lines an engine is told of at once (Engine.prepare), so it can batch them
@@ -236,14 +238,14 @@ def render_slot(slot: Slot, options: DubOptions, catalog: Catalog, cache: DubCac
 Fitted = FitResult | DublineError | LineResult  # a slot's outcome: fitted audio, an error, or reused
 
 
-# Lines fitted ahead of the one being written (worker threads). One: the writer overlaps
-# the next line's synthesis, and the Piper voice's own runs already use both cores. Two
-# (the Piper voice runs one line's model while the other thread stretches the line before)
-# held outputs and events the same and cut 100 English lines' wall time from 1.41x to
-# 1.26x the limit's, but raised CPU time from 1.25x to 1.36x (three busy threads on two
-# cores) and peak memory from 473 to 540 MB (onnxruntime's arena off in both runs);
-# tests/bench/speed_table.py measures them.
-LOOK_AHEAD = 1
+# Lines fitted ahead of the one being written (worker threads). Two: while the Piper voice
+# runs one line's model on both cores, the other thread stretches the line before (Rubber
+# Band is single-threaded), and the writer overlaps both. Against one, on 100 English lines
+# (idle 2-core machine, medians of 3, 2026-12-02): wall time 22.8 s against 27.2 s (1.20x
+# against 1.50x the limit's), the same CPU time (42.3 s against 42.1 s) and peak memory
+# 543 MB against 515 MB; outputs and events are the same. tests/bench/speed_table.py
+# measures it.
+LOOK_AHEAD = 2
 
 
 def prepare_ahead(slots: list[Slot], options: DubOptions, catalog: Catalog, cache: DubCache | None = None) -> None:

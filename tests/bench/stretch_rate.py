@@ -1,8 +1,8 @@
 """How to time-stretch: Rubber Band's long or short window at the output rate (48 kHz),
-or at the engine's own rate before resampling up.
+at 32 kHz, or at the engine's own rate before resampling up.
 
     python -m tests.bench.stretch_rate [--count 40] [--factors 0.8,0.9,1.1,1.2] [--languages en,zh]
-                                       [--ways "long window,short window,engine rate"] [--model base]
+                                       [--ways "long window,short window,engine rate,32 kHz"] [--model base]
 
 For each sentence of the bench set (data/sentences_{en,zh}.txt) the voice's natural take is
 stretched each way to the same lengths and transcribed by Whisper. Per factor the table
@@ -18,7 +18,15 @@ the long window or formant keeping), 0.022 with Rubber Band's faster R2 engine a
 Long against short window at the output rate: English, 360 takes at 0.75-1.2 (nine
 factors), WER 0.0121 long vs 0.0136 short, the short one better on 11 sentences and worse
 on 13, for 0.41x the CPU; Mandarin CER 0.102 vs 0.110 at 0.6, 0.111 vs 0.089 at 0.7, 0.083
-vs 0.085 at 0.8. So fitting stretches at the output rate with the long window (core/stretch.py).
+vs 0.085 at 0.8. At 48 kHz against 32 kHz, where Rubber Band's R3 takes half the FFT size
+(64 ms windows against 85 ms), for 0.46x the CPU (2026-12-02): English, 360 takes at
+0.75-0.95 and 1.05-1.2 (nine factors), WER 0.0135 vs 0.0127, 32 kHz better on 12 sentences
+and worse on 10; Mandarin, 240 takes at 0.6-0.85, CER 0.0892 vs 0.0938, better on 21 and
+worse on 34. Tried in the English fit itself (python -m tests.bench.policy_sweep --languages
+en --variants after, 40 sentences, the sweep's factors 0.6-1.7), 32 kHz was worse: WER
+0.0212 vs 0.0178 over 320 takes, better on 6 and worse on 13, worse at 0.6, 0.7, 0.8, 0.9
+and 1.7 (2 wins against 11 losses from 0.6 to 0.9). So fitting stretches at the output
+rate with the long window (core/stretch.py).
 """
 from __future__ import annotations
 
@@ -38,13 +46,14 @@ OUT_RATE = 48000
 VOICES = {"en": "en-joe", "zh": "zh-baker"}
 
 
-def stretch_resampled(native, native_rate: int, sample_rate: int, length: int):
-    """``native`` (speech at the engine's rate) stretched there, then resampled to exactly
-    ``length`` samples at ``sample_rate``."""
+def stretch_resampled(native, native_rate: int, sample_rate: int, length: int, at: int | None = None):
+    """``native`` (speech at the engine's rate) stretched there or at the rate ``at``, then
+    resampled to exactly ``length`` samples at ``sample_rate``."""
     import numpy as np
 
-    made = resample(stretch_to(native, native_rate, max(1, round(length * native_rate / sample_rate))),
-                    native_rate, sample_rate)
+    at = at or native_rate
+    made = resample(stretch_to(resample(native, native_rate, at), at, max(1, round(length * at / sample_rate))),
+                    at, sample_rate)
     out = np.zeros(length, dtype=np.float32)
     out[: min(length, len(made))] = made[:length]
     return out
@@ -55,6 +64,7 @@ WAYS = {
     "long window": lambda own, rate, up, length: stretch_to(up, OUT_RATE, length, "long"),
     "short window": lambda own, rate, up, length: stretch_to(up, OUT_RATE, length, "short"),
     "engine rate": lambda own, rate, up, length: stretch_resampled(own, rate, OUT_RATE, length),
+    "32 kHz": lambda own, rate, up, length: stretch_resampled(own, rate, OUT_RATE, length, at=32000),
 }
 
 
@@ -84,7 +94,7 @@ def compare(language: str, count: int, factors: list[float], model: asr.Asr, way
                 assert len(audio) == length
                 heard = model.transcribe(audio, OUT_RATE, language)
                 errors[f][way].append(asr.error_rate(text, heard, language))
-    return {"errors": errors, "cpu": cpu, "fitting": engine.capabilities.duration.stretch_window}
+    return {"errors": errors, "cpu": cpu}
 
 
 def won_lost(errors: list[float], base: list[float]) -> str:
@@ -96,7 +106,7 @@ def table(language: str, result: dict, ways: list[str]) -> list[str]:
     base, others = ways[0], ways[1:]
     head = ("| factor | takes | " + " | ".join(f"error, {w}" for w in ways)
             + "".join(f" | won/lost, {w}" for w in others) + " |")
-    rows = [f"{language}, fitting stretches with the {result['fitting']} window", "", head,
+    rows = [f"{language}, {VOICES[language]}", "", head,
             "|---|---|" + "---|" * (len(ways) + len(others))]
     every: dict[str, list[float]] = {w: [] for w in ways}
     for f, by_way in [*result["errors"].items(), ("all", None)]:
